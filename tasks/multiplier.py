@@ -1,0 +1,26 @@
+"""The n-bit x n-bit multiplier: all 2^(2n) facts."""
+from __future__ import annotations
+
+import numpy as np
+
+from btflearn.dataset import Dataset
+from btflearn.errors import BtfError
+
+# Default architectures per operand width: 2 and 3 are the reference architectures.
+DEFAULT_ARCH = {2: "4-4-4-4", 3: "6-12-12-12-6"}
+
+
+def multiplier(bits: int) -> Dataset:
+    """Every product a*b of two ``bits``-bit numbers. Inputs a0..a{n-1}, b0..b{n-1}, outputs
+    p0..p{2n-1}, index 0 the least significant bit; items ordered by (a, b)."""
+    if not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 8:
+        raise BtfError(f"the multiplier takes 1 to 8 bits per operand, got {bits!r}")
+    n = int(bits)
+    a, b = np.divmod(np.arange(1 << (2 * n)), 1 << n)
+    p = a * b
+    shifts = np.arange(n)
+    inputs = np.concatenate([(a[:, None] >> shifts) & 1, (b[:, None] >> shifts) & 1], axis=1)
+    outputs = (p[:, None] >> np.arange(2 * n)) & 1
+    return Dataset.from_bits(inputs, outputs,
+                             input_names=[f"a{j}" for j in range(n)] + [f"b{j}" for j in range(n)],
+                             output_names=[f"p{j}" for j in range(2 * n)], name=f"multiplier{n}")
