@@ -1,4 +1,14 @@
 """Task generators: each gives a Dataset (and default settings) usable from Python and the CLI."""
-from .multiplier import DEFAULT_ARCH as MULTIPLIER_ARCH, multiplier
+from .autoencoder import autoencoder, autoencoder_arch, load_autoencoder
+from .ca import ElementaryCA
+from .classify import OPTDIGITS_ARCH, classification, optdigits
+from .decoder import all_codes, assign_codes, decoder, decoder_report, load_mnist4, random_decoder
+from .life import LifeLikeCA
+from .logic import Gate, RandomLogicTeacher
+from .multiplier import DEFAULT_ARCH as MULTIPLIER_ARCH, DEFAULT_SETTINGS as MULTIPLIER_SETTINGS, multiplier
+from .recover import RuleRecovery, recover_rule
 
-__all__ = ["multiplier", "MULTIPLIER_ARCH"]
+__all__ = ["multiplier", "MULTIPLIER_ARCH", "ElementaryCA", "LifeLikeCA", "recover_rule", "RuleRecovery",
+           "autoencoder", "load_autoencoder", "autoencoder_arch", "decoder", "random_decoder", "load_mnist4",
+           "all_codes", "assign_codes", "decoder_report", "RandomLogicTeacher", "Gate", "optdigits",
+           "classification", "OPTDIGITS_ARCH"]
