@@ -1,0 +1,218 @@
+"""The RRR solver: restarts, checkpoints, verification. Backend-agnostic (see backends.py).
+
+A trial is *solved* only when its concurred weights reproduce every training item in a plain forward
+pass; a gap below ``gapstop`` only triggers that check.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backends import AT_MAX_ITER, BELOW_GAPSTOP, RUNNING, SolverState, make_backend
+from .dataset import Dataset
+from .errors import BtfError
+from .model import Model
+from .network import Network, parse_arch
+
+DEFAULTS = dict(sigma=3.0, beta=0.2, max_iter=10_000, gapstop=0.01)
+
+
+@dataclass
+class TrialResult:
+    trial: int
+    seed: list                 # the SeedSequence entropy [seed, trial] this trial started from
+    solved: bool
+    iterations: int
+    gap: float                 # reported gap at the last iteration
+    best_gap: float
+    seconds: float             # wall time from this trial's start to its end (shared cores)
+    per_bit: float             # training accuracy of the trial's final weights
+    exact: float
+    gap_history: list = field(default_factory=list)  # [(iteration, gap)] at geometric checkpoints
+    weights: np.ndarray | None = field(default=None, repr=False)
+    codes: np.ndarray | None = field(default=None, repr=False)  # learned inputs of free-input tasks
+
+
+@dataclass
+class FitResult:
+    solved: bool
+    model: Model | None        # the first verified solution, else the most accurate trial
+    trials: list               # TrialResult per trial that ran
+    iterations: int            # iterations of the returned model's trial
+    seconds: float
+    per_bit: float
+    exact: float
+    hyperparameters: dict
+    backend: str
+    codes: np.ndarray | None = None  # for free-input tasks: the inputs the model was solved with
+
+    def summary(self) -> str:
+        state = "solved" if self.solved else "NOT solved"
+        n_solved = sum(t.solved for t in self.trials)
+        return (f"{state}: {self.iterations} iterations, per-bit {self.per_bit:.4f}, exact {self.exact:.4f}, "
+                f"{len(self.trials)} trial(s) run, {n_solved} solved, {self.seconds:.2f} s ({self.backend})")
+
+
+def trial_rng(seed: int, trial: int) -> np.random.Generator:
+    """Every trial's randomness comes from (seed, trial): runs are reproducible trial by trial."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(trial)]))
+
+
+def _checkpoints():
+    """Geometric checkpoint iterations 1, 2, ..., 10, 11, 12, 13, 15, ... (ratio 1.1)."""
+    k = 1
+    while True:
+        yield k
+        k = max(k + 1, int(math.ceil(k * 1.1)))
+
+
+class _Slot:
+    def __init__(self, trial, seed, start):
+        self.trial, self.seed, self.start = trial, seed, start
+        self.history, self.best = [], math.inf
+        self.ticks = _checkpoints()
+        self.next_tick = next(self.ticks)
+        self.last_gap = math.inf
+
+
+def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta: float = DEFAULTS["beta"],
+        gamma: float | None = None, max_iter: int = DEFAULTS["max_iter"], gapstop: float = DEFAULTS["gapstop"],
+        trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
+        batch: int | None = None, stop_on_first: bool = True, progress=None) -> FitResult:
+    """Train a BTF network on ``dataset`` by RRR.
+
+    arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
+    gamma: metric rate; None means 1/max_iter. trials: restarts, each seeded from (seed, trial).
+    batch: how many trials advance together (default: all, at most 16). stop_on_first: stop at the
+    first verified solution. progress: called with a dict after every chunk of iterations.
+    """
+    if not isinstance(dataset, Dataset):
+        raise BtfError("fit expects a btflearn.Dataset")
+    net: Network = parse_arch(arch)
+    if net.n_inputs != dataset.n_inputs or net.n_outputs != dataset.n_outputs:
+        raise BtfError(f"architecture {net.arch or arch} has {net.n_inputs} inputs and {net.n_outputs} "
+                       f"outputs but the data has {dataset.n_inputs} and {dataset.n_outputs}")
+    for name, value in (("sigma", sigma), ("beta", beta), ("gapstop", gapstop)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise BtfError(f"{name} must be a positive number, got {value!r}")
+    if not 0 < beta <= 1:
+        raise BtfError(f"beta must lie in (0, 1], got {beta}")
+    if int(max_iter) < 1 or int(trials) < 1:
+        raise BtfError("max_iter and trials must be at least 1")
+    if gamma is None:
+        gamma = 1.0 / max_iter
+    if not (math.isfinite(gamma) and gamma >= 0):
+        raise BtfError(f"gamma must be a non-negative number, got {gamma!r}")
+    if time_limit is not None and not time_limit > 0:
+        raise BtfError(f"time_limit must be positive, got {time_limit!r}")
+    max_iter, trials = int(max_iter), int(trials)
+    from .dataset import INPUT_MODES
+    from .kernels.graph import kernel_graph
+    from .kernels.reference import initial_state, project_inputs
+
+    graph = kernel_graph(net, sigma)
+    input_mode = INPUT_MODES.index(dataset.input_mode)
+    N, E, V = dataset.n_items, net.n_edges, net.n_nodes
+    T = min(trials, batch or 16)
+    hyper = dict(arch=net.arch, sigma=sigma, beta=beta, gamma=gamma, max_iter=max_iter, gapstop=gapstop,
+                 trials=trials, seed=seed)
+    eng = make_backend(backend, graph, dataset.inputs, dataset.outputs, input_mode, beta, gamma, max_iter)
+    st = SolverState.empty(T, N, E, V)
+    t0 = time.perf_counter()
+    slots: list[_Slot | None] = [None] * T
+    results: list[TrialResult] = []
+    next_trial = 0
+
+    def start(slot_index):
+        nonlocal next_trial
+        trial = next_trial
+        next_trial += 1
+        zw, zx, zy, g = initial_state(trial_rng(seed, trial), 1, N, graph, dataset.inputs, dataset.outputs,
+                                      input_mode)
+        st.zw[slot_index], st.zx[slot_index], st.zy[slot_index], st.g[slot_index] = zw[0], zx[0], zy[0], g[0]
+        st.iters[slot_index], st.status[slot_index], st.gapstop[slot_index] = 0, RUNNING, gapstop
+        slots[slot_index] = _Slot(trial, [int(seed), trial], time.perf_counter())
+
+    def codes_of(slot_index):
+        if input_mode == 0:
+            return None
+        return project_inputs(st.zy[slot_index, :, 1:net.n_inputs + 1], dataset.inputs, input_mode)
+
+    def evaluate(slot_index):
+        model = Model(net, st.wb[slot_index].copy(), dataset.input_names, dataset.output_names,
+                      dataset.readout, dataset.name)
+        codes = codes_of(slot_index)
+        data = dataset if codes is None else Dataset(codes, dataset.outputs, readout=dataset.readout)
+        return model, model.accuracy(data), codes
+
+    def finish(slot_index, solved, accuracy, model, codes):
+        s = slots[slot_index]
+        if not s.history or s.history[-1][0] != int(st.iters[slot_index]):
+            s.history.append((int(st.iters[slot_index]), s.last_gap))
+        results.append(TrialResult(s.trial, s.seed, solved, int(st.iters[slot_index]), s.last_gap, s.best,
+                                   time.perf_counter() - s.start, accuracy[0], accuracy[1], s.history,
+                                   model.weights, codes))
+        slots[slot_index] = None
+        st.status[slot_index] = AT_MAX_ITER
+
+    for k in range(T):
+        start(k)
+    chunk = 8
+    stop = False
+    while not stop and any(s is not None for s in slots):
+        c0 = time.perf_counter()
+        gap_out = eng.run(st, chunk)
+        dt = time.perf_counter() - c0
+        # aim for about 0.2 s per chunk so progress and time limits stay responsive
+        chunk = int(min(max(chunk * (0.2 / max(dt, 1e-4)), 1), 4 * chunk, 2000)) or 1
+        for k, s in enumerate(slots):
+            if s is None:
+                continue
+            done = int(st.iters[k])
+            row = gap_out[k]
+            ran = row[row >= 0]
+            first = done - len(ran) + 1
+            if len(ran):
+                s.last_gap = float(ran[-1])
+                s.best = min(s.best, float(ran.min()))
+                while s.next_tick <= done:
+                    s.history.append((s.next_tick, float(ran[s.next_tick - first])))
+                    s.next_tick = next(s.ticks)
+            model, accuracy, codes = evaluate(k)
+            if accuracy[1] == 1.0:
+                finish(k, True, accuracy, model, codes)
+                if stop_on_first:
+                    stop = True
+            elif st.status[k] == BELOW_GAPSTOP:
+                # small gap but not yet a verified solution: keep going with a tighter threshold
+                st.gapstop[k] *= 0.5
+                st.status[k] = RUNNING
+            elif st.status[k] == AT_MAX_ITER:
+                finish(k, False, accuracy, model, codes)
+            if slots[k] is None and not stop and next_trial < trials:
+                start(k)
+        elapsed = time.perf_counter() - t0
+        if progress is not None:
+            live = [(s.trial, int(st.iters[k]), s.last_gap) for k, s in enumerate(slots) if s is not None]
+            progress(dict(elapsed=elapsed, running=live, finished=len(results), trials=trials,
+                          solved=sum(r.solved for r in results),
+                          best_gap=min([s.best for s in slots if s is not None] +
+                                       [r.best_gap for r in results] + [math.inf]),
+                          max_iter=max_iter))
+        if time_limit is not None and elapsed > time_limit:
+            stop = True
+    for k, s in enumerate(slots):  # time limit or first solution: close the trials still running
+        if s is not None:
+            model, accuracy, codes = evaluate(k)
+            finish(k, accuracy[1] == 1.0, accuracy, model, codes)
+    solved = [r for r in results if r.solved]  # in the order they were found
+    best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
+    results.sort(key=lambda r: r.trial)
+    model = Model(net, best.weights, dataset.input_names, dataset.output_names, dataset.readout, dataset.name,
+                  hyperparameters=hyper, seed=int(seed), iterations=best.iterations)
+    model.hyperparameters["trial"] = best.trial
+    return FitResult(bool(solved), model, results, best.iterations, time.perf_counter() - t0, best.per_bit,
+                     best.exact, hyper, eng.name, best.codes)

@@ -1,0 +1,145 @@
+"""Solver options shared by every `btflearn solve ...` command, and the runner that reports a fit."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
+
+
+def solver_options(defaults: dict | None = None):
+    """Decorator adding --arch --sigma --beta --gamma --max-iter --gapstop --trials --seed --time-limit
+    --backend --out --quiet. ``defaults`` overrides the per-task defaults shown in --help."""
+    d = dict(arch=None, sigma=3.0, beta=0.2, gamma=None, max_iter=10_000, gapstop=0.01, trials=1)
+    d.update(defaults or {})
+
+    def wrap(f):
+        opts = [
+            click.option("--arch", default=d["arch"], show_default=True,
+                         help="Widths like 4-4-4-4, dense:6-12-12-6 (skip connections), or a .wth/.net file."),
+            click.option("--sigma", type=float, default=d["sigma"], show_default=True,
+                         help="Support parameter: margin delta = sqrt(m/sigma); 3 gives AND/OR/MAJ3 gates."),
+            click.option("--beta", type=float, default=d["beta"], show_default=True, help="RRR step size."),
+            click.option("--gamma", type=float, default=d["gamma"], show_default="1/max-iter",
+                         help="Metric adaptation rate."),
+            click.option("--max-iter", type=click.IntRange(min=1), default=d["max_iter"], show_default=True,
+                         help="Iterations per trial."),
+            click.option("--gapstop", type=float, default=d["gapstop"], show_default=True,
+                         help="Gap below which a trial is checked for an exact solution."),
+            click.option("--trials", type=click.IntRange(min=1), default=d["trials"], show_default=True,
+                         help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
+            click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness."),
+            click.option("--time-limit", type=float, default=None, help="Stop after this many seconds."),
+            click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
+            click.option("--out", type=click.Path(file_okay=False), default=None,
+                         help="Directory for model.json, result.json and the exported circuit."),
+            click.option("--quiet", is_flag=True, help="No progress display."),
+        ]
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+    return wrap
+
+
+def fit_kwargs(opts: dict) -> dict:
+    keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend")
+    return {k: opts[k] for k in keys}
+
+
+class ProgressView:
+    """Live view of a run: a rich progress bar on a terminal, a line every 10 s otherwise."""
+
+    def __init__(self, label: str, max_iter: int, quiet: bool):
+        self.label, self.max_iter, self.quiet = label, max_iter, quiet
+        self.tty = sys.stderr.isatty()
+        self.last_line = time.perf_counter()
+        self.progress = None
+        if not quiet and self.tty:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
+            self.task = self.progress.add_task(label, total=max_iter, status="")
+            self.progress.start()
+
+    @staticmethod
+    def describe(info) -> str:
+        running = info["running"]
+        lead = max(running, key=lambda r: r[1]) if running else None
+        parts = [f"trials {info['finished']}/{info['trials']} done, {info['solved']} solved"]
+        if lead:
+            parts.append(f"trial {lead[0]} iter {lead[1]} gap {lead[2]:.4f}")
+        parts.append(f"best gap {info['best_gap']:.4f}")
+        return ", ".join(parts)
+
+    def __call__(self, info):
+        if self.quiet:
+            return
+        text = self.describe(info)
+        if self.progress is not None:
+            done = max((r[1] for r in info["running"]), default=self.max_iter)
+            self.progress.update(self.task, completed=done, status=text)
+        elif time.perf_counter() - self.last_line > 10:
+            self.last_line = time.perf_counter()
+            click.echo(f"[{info['elapsed']:7.1f} s] {text}", err=True)
+
+    def close(self):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: bool = True):
+    """Fit, report, write outputs. Exits non-zero (click.ClickException) when an exact solution was
+    required and not found."""
+    from btflearn.solver import fit
+    from btflearn.network import parse_arch
+
+    net = parse_arch(arch)
+    if not opts.get("quiet"):
+        click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
+    view = ProgressView(dataset.name, opts["max_iter"], opts.get("quiet", False))
+    try:
+        result = fit(dataset, arch=net, progress=view, **fit_kwargs(opts))
+    finally:
+        view.close()
+    click.echo(result.summary())
+    report = {"task": dataset.name, "solved": result.solved, "iterations": result.iterations,
+              "seconds": round(result.seconds, 3), "train_per_bit": result.per_bit,
+              "train_exact": result.exact, "backend": result.backend,
+              "hyperparameters": result.hyperparameters,
+              "trials": [{"trial": t.trial, "solved": t.solved, "iterations": t.iterations,
+                          "seconds": round(t.seconds, 3), "gap": t.gap, "best_gap": t.best_gap,
+                          "per_bit": t.per_bit, "exact": t.exact} for t in result.trials]}
+    if test_dataset is not None:
+        per_bit, exact = result.model.accuracy(test_dataset)
+        report.update(test_per_bit=per_bit, test_exact=exact, test_items=test_dataset.n_items)
+        click.echo(f"test accuracy on {test_dataset.n_items} items: per-bit {per_bit:.4f}, exact {exact:.4f}")
+    if out is not None:
+        write_outputs(Path(out), result, dataset, report)
+    if require_exact and not result.solved:
+        raise click.ClickException(
+            f"not solved: best trial reached per-bit accuracy {result.per_bit:.4f} "
+            f"(exact {result.exact:.4f}); try more --trials, --max-iter or another --arch/--seed")
+    return result, report
+
+
+def write_outputs(out: Path, result, dataset, report):
+    out.mkdir(parents=True, exist_ok=True)
+    result.model.save(out / "model.json")
+    written = ["model.json"]
+    if result.solved:
+        try:
+            from btflearn.circuits import export_all
+        except ImportError:
+            export_all = None
+        if export_all is not None:
+            stats = export_all(result.model, dataset, out)
+            report["circuit"] = stats
+            written += ["circuit.blif", "circuit.v", "circuit.aag", "circuit.dot"]
+    (out / "result.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
+    written.append("result.json")
+    click.echo(f"wrote {', '.join(written)} to {out}")

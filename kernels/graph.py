@@ -1,0 +1,27 @@
+"""The arrays that describe a network to the kernels (kernels see arrays only, never objects)."""
+from typing import NamedTuple
+
+import numpy as np
+
+# Input modes as the kernels see them (the strings live in btflearn.dataset.INPUT_MODES).
+INPUT_DATA, INPUT_BINARY, INPUT_ONEHOT = 0, 1, 2
+
+
+class KernelGraph(NamedTuple):
+    recv: np.ndarray       # (E,) receiver of every edge, edges sorted by receiver
+    send: np.ndarray       # (E,) sender of every edge
+    in_start: np.ndarray   # (V+1,) in-edges of node n are in_start[n]:in_start[n+1]
+    out_start: np.ndarray  # (V+1,) out-edges of node s are out_edges[out_start[s]:out_start[s+1]]
+    out_edges: np.ndarray  # (E,)
+    delta: np.ndarray      # (V,) margin of every node (0 for bias and inputs)
+    first_btf: int         # first hidden (or output) node = n_inputs + 1
+    first_output: int      # first output node
+
+
+def kernel_graph(network, sigma: float) -> KernelGraph:
+    """KernelGraph of a btflearn.network.Network with margins delta_n = sqrt(m_n / sigma)."""
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    return KernelGraph(i64(network.receivers), i64(network.senders), i64(network.in_start),
+                       i64(network.out_start), i64(network.out_edges),
+                       np.ascontiguousarray(network.margins(sigma), dtype=np.float64),
+                       int(network.first_btf), int(network.first_output))

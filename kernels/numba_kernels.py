@@ -1,0 +1,317 @@
+"""Numba CPU kernels: the reference maths (kernels/reference.py) as fused scalar loops, parallel over
+(trial, item) pairs with prange. One call runs many RRR iterations so the Python loop above it only sees
+checkpoints.
+
+One iteration makes three passes over the state:
+  1. per (trial, item): P_A of every trio, reflection, value concur, update of x and y, the x/y part of
+     the gap, and (first) the metric update left pending by the previous iteration;
+  2. per (trial, BTF node): the metric-weighted mean of the reflected weights over items, normalised;
+  3. per (trial, item): update of w and the w part of the gap.
+The metric update needs the mean gap over all items, so it is applied lazily at the start of the next
+pass 1 (and once more before returning), which is the same maths as applying it at the end.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .reference import DEGENERATE, NEWTON_MAXIT, NEWTON_RTOL
+
+# kernel status codes per trial
+RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def _solve_pole(P, Q, C):
+    s = 1.0
+    lo = 0.0
+    hi = 1.0
+    for _ in range(NEWTON_MAXIT):
+        r = 2.0 - s
+        h = 0.5 * (P / (s * s) - Q / (r * r)) - C
+        dh = -(P / (s * s * s) + Q / (r * r * r))
+        if h > 0:
+            lo = s
+        else:
+            hi = s
+        snew = s - h / dh
+        if not (snew > lo and snew < hi):
+            snew = 0.5 * (lo + hi)
+        done = abs(snew - s) <= NEWTON_RTOL * snew
+        s = snew
+        if done:
+            break
+    return s
+
+
+@njit(cache=True)
+def bilinear_project_into(w, x, c, wo, xo):
+    """Nearest (wo, xo) to (w, x) with wo . xo = c (1-D arrays). Returns the squared move."""
+    m = w.shape[0]
+    A = 0.0
+    B = 0.0
+    p = 0.0
+    for k in range(m):
+        su = w[k] + x[k]
+        dv = x[k] - w[k]
+        A += su * su
+        B += dv * dv
+        p += w[k] * x[k]
+    A *= 0.5
+    B *= 0.5
+    if p < c:
+        raise_ = True
+        P, Q, C = A, B, c
+    elif p > c:
+        raise_ = False
+        P, Q, C = B, A, -c
+    else:
+        for k in range(m):
+            wo[k] = w[k]
+            xo[k] = x[k]
+        return 0.0
+    cost = 0.0
+    if P <= DEGENERATE * (P + Q + abs(C)) and C >= -Q / 8.0:
+        # no root: the pole vector takes length r along its own direction (all-ones if it is zero)
+        r = np.sqrt(max(2.0 * C + Q / 4.0, 0.0)) * np.sqrt(2.0)
+        norm = 0.0
+        for k in range(m):
+            pk = (w[k] + x[k]) if raise_ else (x[k] - w[k])
+            norm += pk * pk
+        norm = np.sqrt(norm)
+        for k in range(m):
+            su = w[k] + x[k]
+            dv = x[k] - w[k]
+            pk = su if raise_ else dv
+            ok = dv if raise_ else su
+            d = pk / norm if norm > 0 else 1.0 / np.sqrt(m)
+            pn = r * d
+            on = 0.5 * ok
+            if raise_:
+                wk = 0.5 * (pn - on)
+            else:
+                wk = 0.5 * (on - pn)
+            xk = 0.5 * (pn + on)
+            cost += (wk - w[k]) ** 2 + (xk - x[k]) ** 2
+            wo[k] = wk
+            xo[k] = xk
+        return cost
+    s = _solve_pole(P, Q, C)
+    if raise_:
+        alpha = 0.5 / s
+        beta = 0.5 / (2.0 - s)
+    else:
+        alpha = 0.5 / (2.0 - s)
+        beta = 0.5 / s
+    for k in range(m):
+        su = w[k] + x[k]
+        dv = x[k] - w[k]
+        wk = alpha * su - beta * dv
+        xk = alpha * su + beta * dv
+        cost += (wk - w[k]) ** 2 + (xk - x[k]) ** 2
+        wo[k] = wk
+        xo[k] = xk
+    return cost
+
+
+@njit(cache=True)
+def btf_project_into(w, x, y, delta, wo, xo, tmpw, tmpx):
+    """Trio projection (see reference.btf_project); writes (wo, xo) and returns y'. tmpw/tmpx are
+    scratch of the same length."""
+    m = w.shape[0]
+    p = 0.0
+    for k in range(m):
+        p += w[k] * x[k]
+    if y * p > 0:
+        ys = 1.0 if y > 0 else -1.0
+        if ys * p >= delta:
+            for k in range(m):
+                wo[k] = w[k]
+                xo[k] = x[k]
+        else:
+            bilinear_project_into(w, x, ys * delta, wo, xo)
+        return ys
+    # both signs: +1 into (wo, xo), -1 into (tmpw, tmpx)
+    if p >= delta:
+        for k in range(m):
+            wo[k] = w[k]
+            xo[k] = x[k]
+        cp = (1.0 - y) ** 2
+    else:
+        cp = (1.0 - y) ** 2 + bilinear_project_into(w, x, delta, wo, xo)
+    if -p >= delta:
+        for k in range(m):
+            tmpw[k] = w[k]
+            tmpx[k] = x[k]
+        cm = (-1.0 - y) ** 2
+    else:
+        cm = (-1.0 - y) ** 2 + bilinear_project_into(w, x, -delta, tmpw, tmpx)
+    if cp <= cm:
+        return 1.0
+    for k in range(m):
+        wo[k] = tmpw[k]
+        xo[k] = tmpx[k]
+    return -1.0
+
+
+@njit(cache=True)
+def _input_values(zy, inputs_i, ya, n_in, input_mode):
+    if input_mode == 0:
+        for j in range(n_in):
+            ya[1 + j] = inputs_i[j]
+    elif input_mode == 1:
+        for j in range(n_in):
+            ya[1 + j] = 1.0 if zy[1 + j] >= 0 else -1.0
+    else:
+        best = 0
+        for j in range(n_in):
+            ya[1 + j] = -1.0
+            if zy[1 + j] > zy[1 + best]:
+                best = j
+        ya[1 + best] = 1.0
+
+
+@njit(cache=True, parallel=True)
+def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
+            delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
+            iters, max_iter, status, pending_mean, n_iter, gap_out):
+    """Run up to n_iter RRR iterations on every trial whose status is RUNNING.
+
+    State: zw, zx (T, N, E), zy, g (T, N, V). Scratch: wa, xa (T, N, E), ya, gap_node (T, N, V).
+    Outputs: wb (T, E) concurred weights of each trial's last iteration, gap_out (T, n_iter) the reported
+    gap per iteration (NaN-free; -1 where a trial did not run). gapstop (T,) is each trial's threshold.
+    iters (T,) counts iterations done,
+    status (T,) becomes BELOW_GAPSTOP or AT_MAX_ITER when a trial stops. pending_mean (T,) carries the
+    mean gap of the last iteration whose metric update is still to be applied (0 = none).
+    Returns the number of iterations the loop ran."""
+    T, N, E = zw.shape
+    V = zy.shape[2]
+    n_in = first_btf - 1
+    n_btf = V - first_btf
+    maxdeg = 0
+    for n in range(first_btf, V):
+        maxdeg = max(maxdeg, in_start[n + 1] - in_start[n])
+    gap_out[:, :] = -1.0
+    item_gap = np.zeros((T, N))
+    scratch = np.empty((T, N, 2, max(maxdeg, 1)))  # the -1 candidate of each trio projection
+    ran = 0
+    for it in range(n_iter):
+        any_running = False
+        for t in range(T):
+            if status[t] == RUNNING:
+                any_running = True
+        if not any_running:
+            break
+        ran += 1
+        # ---- pass 1: per (trial, item) --------------------------------------------------------
+        for k in prange(T * N):
+            t = k // N
+            i = k - t * N
+            if status[t] != RUNNING:
+                continue
+            tmpw = scratch[t, i, 0]
+            tmpx = scratch[t, i, 1]
+            if pending_mean[t] > 0:
+                inv = 1.0 / pending_mean[t]
+                for n in range(first_btf, V):
+                    g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+            zyi = zy[t, i]
+            yai = ya[t, i]
+            yai[0] = -1.0
+            _input_values(zyi, inputs[i], yai, n_in, input_mode)
+            for n in range(first_btf, V):
+                lo = in_start[n]
+                hi = in_start[n + 1]
+                yai[n] = btf_project_into(zw[t, i, lo:hi], zx[t, i, lo:hi], zyi[n], delta[n],
+                                          wa[t, i, lo:hi], xa[t, i, lo:hi], tmpw[:hi - lo], tmpx[:hi - lo])
+                gap_node[t, i, n] = 0.0
+            gi = g[t, i]
+            zxi = zx[t, i]
+            xai = xa[t, i]
+            gapi = gap_node[t, i]
+            for s in range(V):
+                if s >= first_output:
+                    v = labels[i, s - first_output]
+                else:
+                    num = gi[s] * (2.0 * yai[s] - zyi[s])
+                    den = gi[s]
+                    for q in range(out_start[s], out_start[s + 1]):
+                        e = out_edges[q]
+                        ge = gi[recv[e]]
+                        num += ge * (2.0 * xai[e] - zxi[e])
+                        den += ge
+                    v = num / den
+                d = v - yai[s]
+                zyi[s] += beta * d
+                if s >= first_btf:
+                    gapi[s] += d * d
+                for q in range(out_start[s], out_start[s + 1]):
+                    e = out_edges[q]
+                    d = v - xai[e]
+                    zxi[e] += beta * d
+                    gapi[recv[e]] += d * d
+        # ---- pass 2: per (trial, BTF node): weight concur --------------------------------------
+        for k in prange(T * n_btf):
+            t = k // n_btf
+            n = first_btf + k - t * n_btf
+            if status[t] != RUNNING:
+                continue
+            lo = in_start[n]
+            hi = in_start[n + 1]
+            for e in range(lo, hi):
+                wb[t, e] = 0.0
+            den = 0.0
+            for i in range(N):
+                gg = g[t, i, n]
+                den += gg
+                for e in range(lo, hi):
+                    wb[t, e] += gg * (2.0 * wa[t, i, e] - zw[t, i, e])
+            norm = 0.0
+            for e in range(lo, hi):
+                wb[t, e] /= den
+                norm += wb[t, e] * wb[t, e]
+            norm = np.sqrt(norm)
+            scale = np.sqrt(hi - lo)
+            for e in range(lo, hi):
+                wb[t, e] = wb[t, e] * scale / norm if norm > 0 else 1.0
+        # ---- pass 3: per (trial, item): weight update and the weight part of the gap --------------
+        for k in prange(T * N):
+            t = k // N
+            i = k - t * N
+            if status[t] != RUNNING:
+                continue
+            total = 0.0
+            for n in range(first_btf, V):
+                acc = gap_node[t, i, n]
+                for e in range(in_start[n], in_start[n + 1]):
+                    d = wb[t, e] - wa[t, i, e]
+                    zw[t, i, e] += beta * d
+                    acc += d * d
+                gap_node[t, i, n] = acc
+                total += acc
+            item_gap[t, i] = total
+        # ---- per trial: reported gap, stopping ---------------------------------------------------
+        for t in range(T):
+            if status[t] != RUNNING:
+                continue
+            total = 0.0
+            for i in range(N):
+                total += item_gap[t, i]
+            mean = total / (N * n_btf)
+            pending_mean[t] = mean
+            gap_out[t, it] = np.sqrt(mean)
+            iters[t] += 1
+            if np.sqrt(mean) < gapstop[t]:
+                status[t] = BELOW_GAPSTOP
+            elif iters[t] >= max_iter:
+                status[t] = AT_MAX_ITER
+    # apply the pending metric updates so the returned state is complete
+    for k in prange(T * N):
+        t = k // N
+        i = k - t * N
+        if pending_mean[t] > 0:
+            inv = 1.0 / pending_mean[t]
+            for n in range(first_btf, V):
+                g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+    pending_mean[:] = 0.0
+    return ran
