@@ -1,0 +1,215 @@
+"""The projections are exact, and the Numba kernels equal the NumPy reference (the specification)."""
+import numpy as np
+import pytest
+
+from btflearn import parse_arch
+from btflearn.backends import AT_MAX_ITER, RUNNING, NumbaBackend, NumpyBackend, SolverState
+from btflearn.kernels import numba_kernels as nk
+from btflearn.kernels import reference as ref
+from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
+from btflearn.tasks import multiplier
+
+
+def numba_bilinear(w, x, c):
+    wo, xo = np.empty_like(w), np.empty_like(x)
+    nk.bilinear_project_into(w, x, float(c), wo, xo)
+    return wo, xo
+
+
+def numba_btf(w, x, y, delta):
+    m = len(w)
+    wo, xo = np.empty(m), np.empty(m)
+    yo = nk.btf_project_into(w, x, float(y), float(delta), wo, xo, np.empty(m), np.empty(m))
+    return wo, xo, yo
+
+
+def degenerate_pairs(rng, m):
+    """(w, x) pairs where the projection's special cases live."""
+    v = rng.normal(size=m)
+    z = np.zeros(m)
+    return [(v, v.copy()), (v, -v), (z, z.copy()), (z, v), (v, z.copy()), (v * 1e-20, -v * 1e-20),
+            (v, -v + 1e-16 * rng.normal(size=m))]
+
+
+# ----------------------------------------------------------------------------- bilinear projection
+def random_cases(rng, count):
+    for k in range(count):
+        m = int(rng.integers(1, 7))
+        w, x = rng.normal(size=m) * rng.choice([0.1, 1, 5]), rng.normal(size=m)
+        yield w, x, float(rng.normal() * 3)
+
+
+def test_bilinear_lands_on_the_level_set_and_is_idempotent():
+    rng = np.random.default_rng(1)
+    for w, x, c in random_cases(rng, 400):
+        wp, xp = ref.bilinear_project(w, x, c)
+        assert np.all(np.isfinite(wp)) and np.all(np.isfinite(xp))
+        assert wp @ xp == pytest.approx(c, abs=1e-9 * max(1.0, abs(c)))
+        wq, xq = ref.bilinear_project(wp, xp, c)
+        assert np.allclose(wq, wp, atol=1e-9) and np.allclose(xq, xp, atol=1e-9)
+
+
+def test_bilinear_no_sampled_feasible_point_is_nearer():
+    rng = np.random.default_rng(2)
+    for w, x, c in random_cases(rng, 60):
+        m = len(w)
+        wp, xp = ref.bilinear_project(w, x, c)
+        best = np.sum((wp - w) ** 2) + np.sum((xp - x) ** 2)
+        for _ in range(300):
+            # random feasible points near the projection: perturb, then rescale onto w.x = c
+            w2 = wp + rng.normal(size=m) * rng.choice([1e-3, 1e-1, 1])
+            x2 = xp + rng.normal(size=m) * rng.choice([1e-3, 1e-1, 1])
+            p2 = w2 @ x2
+            if p2 * c <= 0:
+                continue
+            f = np.sqrt(c / p2)
+            w2, x2 = w2 * f, x2 * f
+            assert np.sum((w2 - w) ** 2) + np.sum((x2 - x) ** 2) >= best - 1e-9
+
+
+def test_bilinear_degenerate_cases_are_exact_and_finite():
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 5):
+        for w, x in degenerate_pairs(rng, m):
+            for c in (-2.0, -0.1, 0.0, 0.1, 2.0):
+                wp, xp = ref.bilinear_project(w, x, c)
+                assert np.all(np.isfinite(wp)) and np.all(np.isfinite(xp))
+                assert wp @ xp == pytest.approx(c, abs=1e-9)
+                wn, xn = numba_bilinear(w, x, c)
+                np.testing.assert_allclose(wn, wp, atol=1e-9)
+                np.testing.assert_allclose(xn, xp, atol=1e-9)
+
+
+def test_bilinear_unreachable_level_takes_the_limit_point():
+    # w = -x makes w.x = -|w|^2 and no finite Lagrange multiplier reaches c > -|V|^2/8: the nearest
+    # point halves V and puts the rest along the all-ones direction (w + x = 0 has no direction).
+    w = np.array([1.0, 0.0])
+    wp, xp = ref.bilinear_project(w, -w, 1.0)
+    assert wp @ xp == pytest.approx(1.0)
+    # the move is the minimum over the whole family: compare with a brute-force scan
+    cost = np.sum((wp - w) ** 2) + np.sum((xp + w) ** 2)
+    thetas = np.linspace(0, 2 * np.pi, 721)
+    for a in np.linspace(0.01, 3, 300):
+        # points with w'.x' = 1 written as w' = (U' - V')/sqrt2, x' = (U' + V')/sqrt2
+        V = (-2 * w / np.sqrt(2)) * a
+        r2 = 2.0 + V @ V
+        U = np.sqrt(r2) * np.stack([np.cos(thetas), np.sin(thetas)], axis=1)
+        w2, x2 = (U - V) / np.sqrt(2), (U + V) / np.sqrt(2)
+        assert np.min(np.sum((w2 - w) ** 2, 1) + np.sum((x2 + w) ** 2, 1)) >= cost - 1e-9
+
+
+# ----------------------------------------------------------------------------- BTF trio projection
+def test_btf_result_is_feasible_idempotent_and_nearest():
+    rng = np.random.default_rng(4)
+    for _ in range(150):
+        m = int(rng.integers(2, 6))
+        delta = np.sqrt(m / 3.0)
+        w, x = rng.normal(size=m), rng.normal(size=m)
+        y = float(rng.uniform(-1.5, 1.5))
+        wp, xp, yp = ref.btf_project(w, x, y, delta)
+        assert yp in (-1.0, 1.0)
+        assert yp * (wp @ xp) >= delta - 1e-9
+        wq, xq, yq = ref.btf_project(wp, xp, yp, delta)
+        assert yq == yp and np.allclose(wq, wp, atol=1e-9) and np.allclose(xq, xp, atol=1e-9)
+        best = (yp - y) ** 2 + np.sum((wp - w) ** 2) + np.sum((xp - x) ** 2)
+        for _ in range(100):
+            s = rng.choice([-1.0, 1.0])
+            w2, x2 = w + rng.normal(size=m) * 0.7, x + rng.normal(size=m) * 0.7
+            if s * (w2 @ x2) < delta:
+                w2, x2 = ref.bilinear_project(w2, x2, s * delta)
+            assert (s - y) ** 2 + np.sum((w2 - w) ** 2) + np.sum((x2 - x) ** 2) >= best - 1e-9
+
+
+def test_btf_keeps_a_margin_met_exactly_and_handles_y_zero():
+    w = np.array([1.0, 1.0, 0.0])
+    x = np.array([1.0, 1.0, 1.0])
+    for project in (ref.btf_project, numba_btf):
+        wp, xp, yp = project(w, x, 0.5, 2.0)     # y p = 1 > 0 and p = delta exactly: nothing moves
+        assert yp == 1.0 and np.array_equal(wp, w) and np.array_equal(xp, x)
+        wp, xp, yp = project(w, x, 0.0, 2.0)     # y = 0: both signs tried, +1 keeps (w, x)
+        assert yp == 1.0 and np.array_equal(wp, w) and np.array_equal(xp, x)
+        wp, xp, yp = project(w, -x, 0.0, 2.0)    # mirror image: -1 keeps
+        assert yp == -1.0 and np.array_equal(xp, -x)
+
+
+def test_numba_trio_projection_equals_reference_on_random_and_degenerate_states():
+    rng = np.random.default_rng(5)
+    cases = [(rng.normal(size=m), rng.normal(size=m), float(rng.uniform(-1.5, 1.5)), np.sqrt(m / 3.0))
+             for m in rng.integers(2, 8, size=300)]
+    for m in (2, 3, 5):
+        for w, x in degenerate_pairs(rng, m):
+            for y in (-1.0, -0.3, 0.0, 0.3, 1.0):
+                cases.append((w, x, y, np.sqrt(m / 3.0)))
+    for w, x, y, delta in cases:
+        wr, xr, yr = ref.btf_project(w, x, y, delta)
+        wn, xn, yn = numba_btf(w, x, y, delta)
+        assert np.all(np.isfinite(wn)) and np.all(np.isfinite(xn))
+        assert yn == yr
+        np.testing.assert_allclose(wn, wr, atol=1e-9)
+        np.testing.assert_allclose(xn, xr, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- whole iterations
+def _state(arch, dataset, T, seed, input_mode=INPUT_DATA):
+    net = parse_arch(arch)
+    graph = kernel_graph(net, 3.0)
+    st = SolverState.empty(T, dataset.n_items, net.n_edges, net.n_nodes)
+    z = ref.initial_state(np.random.default_rng(seed), T, dataset.n_items, graph, dataset.inputs,
+                          dataset.outputs, input_mode)
+    st.zw[:], st.zx[:], st.zy[:], st.g[:] = z
+    st.status[:] = RUNNING
+    st.gapstop[:] = 0.0
+    return graph, st
+
+
+@pytest.mark.parametrize("arch,bits,mode", [("4-4-4-4", 2, INPUT_DATA), ("dense:4-5-3-4", 2, INPUT_DATA),
+                                            ("4-6-4", 2, INPUT_BINARY), ("4-6-4", 2, INPUT_ONEHOT)])
+def test_numba_iterations_equal_reference(arch, bits, mode):
+    data = multiplier(bits)
+    graph, st_ref = _state(arch, data, 3, 7, mode)
+    _, st_nb = _state(arch, data, 3, 7, mode)
+    st_ref.status[1] = AT_MAX_ITER  # a stopped trial must not move
+    st_nb.status[1] = AT_MAX_ITER
+    frozen = st_nb.zw[1].copy()
+    args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
+    gaps_ref = NumpyBackend(*args).run(st_ref, 6)
+    gaps_nb = NumbaBackend(*args).run(st_nb, 6)
+    np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
+    for a, b in ((st_nb.zw, st_ref.zw), (st_nb.zx, st_ref.zx), (st_nb.zy, st_ref.zy), (st_nb.g, st_ref.g)):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    np.testing.assert_allclose(st_nb.wb[[0, 2]], st_ref.wb[[0, 2]], atol=1e-9)
+    assert np.array_equal(st_nb.zw[1], frozen)
+    assert list(st_nb.iters) == [6, 0, 6]
+    assert np.all(np.isfinite(st_nb.zw)) and np.all(np.isfinite(st_nb.g))
+
+
+def test_concur_projection_is_exact():
+    """P_B: weights are the metric-weighted item mean rescaled to |w_n|^2 = m_n; values are the
+    metric-weighted mean of a node and its copies; outputs are the labels."""
+    data = multiplier(2)
+    graph, st = _state("4-4-4-4", data, 1, 3)
+    rng = np.random.default_rng(0)
+    g = rng.uniform(0.5, 2.0, st.g.shape)
+    wb, xb, yb = ref.project_B(st.zw, st.zx, st.zy, g, graph, data.outputs)
+    n = graph.first_btf + 2
+    lo, hi = graph.in_start[n], graph.in_start[n + 1]
+    mean = (g[0, :, n, None] * st.zw[0, :, lo:hi]).sum(0) / g[0, :, n].sum()
+    np.testing.assert_allclose(wb[0, lo:hi], mean * np.sqrt(hi - lo) / np.linalg.norm(mean))
+    s = 1  # an input node: its value and its copies on the out-edges
+    outs = np.flatnonzero(graph.send == s)
+    gs = np.concatenate([[g[0, 4, s]], g[0, 4, graph.recv[outs]]])
+    vs = np.concatenate([[st.zy[0, 4, s]], st.zx[0, 4, outs]])
+    assert yb[0, 4, s] == pytest.approx((gs * vs).sum() / gs.sum())
+    np.testing.assert_allclose(xb[0, 4, outs], yb[0, 4, s])
+    np.testing.assert_array_equal(yb[0, :, graph.first_output:], data.outputs)
+
+
+def test_no_nan_from_zero_state():
+    data = multiplier(2)
+    graph, st = _state("4-4-4-4", data, 2, 0)
+    st.zw[:] = 0.0
+    st.zx[:] = 0.0
+    st.zy[..., graph.first_btf:graph.first_output] = 0.0
+    NumbaBackend(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9).run(st, 20)
+    for a in (st.zw, st.zx, st.zy, st.g, st.wb):
+        assert np.all(np.isfinite(a))
