@@ -1,0 +1,171 @@
+"""``btflearn export`` and ``btflearn verify``: circuits out of a model, and netlists checked against a
+task's truth table. Thin: parse, call btflearn.circuits, print."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+FORMAT_CHOICES = ["blif", "verilog", "aiger", "dot"]
+TASKS = ["multiplier"]
+
+
+def _dataset(task, bits, data, n_inputs=None, required=True):
+    """The truth table named on the command line, or None when none was named and not ``required``."""
+    from btflearn.errors import BtfError
+    if task and data:
+        raise BtfError("give either --task or --data, not both")
+    if data:
+        from btflearn.formats import read_dat
+        return read_dat(data, n_inputs=n_inputs)
+    if task:
+        if task == "multiplier":
+            if bits is None:
+                raise BtfError("--task multiplier needs --bits N")
+            from btflearn.tasks import multiplier
+            return multiplier(bits)
+        raise BtfError(f"unknown task {task!r}: choose from {', '.join(TASKS)}")
+    if bits is not None:
+        raise BtfError("--bits needs --task")
+    if required:
+        raise BtfError("name the truth table: --task multiplier --bits N, or --data FILE.dat")
+    return None
+
+
+def _dataset_for_model(model):
+    """The task a model was trained on, when its name or hyperparameters say so (multiplierN)."""
+    hyper = model.hyperparameters or {}
+    bits = None
+    if hyper.get("task") == "multiplier" and isinstance(hyper.get("bits"), int):
+        bits = hyper["bits"]
+    else:
+        m = re.fullmatch(r"multiplier(\d+)", str(model.name))
+        if m:
+            bits = int(m.group(1))
+    if bits is None or not 1 <= bits <= 8:
+        return None
+    from btflearn.tasks import multiplier
+    data = multiplier(bits)
+    if list(data.input_names) != list(model.input_names) or list(data.output_names) != list(model.output_names):
+        return None
+    return data
+
+
+@click.command("export")
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMAT_CHOICES),
+              help="Netlist format (default: from the -o suffix, else verilog).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the netlist here (default: standard output).")
+@click.option("--optimize", is_flag=True, help="Run the netlist through ABC (2-input gate mapping), report "
+              "the gate count before and after, and re-verify.")
+@click.option("--task", type=click.Choice(TASKS), help="Truth table to extract over and verify against "
+              "(default: the model's own task when its name says so, else all inputs of the model).")
+@click.option("--bits", type=int, help="Operand width for --task multiplier.")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False), help="A .dat file to extract over instead.")
+def export(model_path, fmt, output, optimize, task, bits, data):
+    """Export MODEL (a model.json) as a verified netlist.
+
+    The circuit is extracted from the model, simplified, and simulated against the truth table; the
+    written text is read back and simulated again. A model that does not reproduce its data is an error
+    and nothing is written.
+    """
+    from btflearn import load_model
+    from btflearn.circuits import export as ex
+    from btflearn.circuits.stats import format_stats
+
+    model = load_model(model_path)
+    if fmt is None:
+        fmt = (ex.format_for(output) if output else None) or "verilog"
+    dataset = _dataset(task, bits, data, n_inputs=model.network.n_inputs, required=False)
+    note = None
+    if dataset is None:
+        dataset = _dataset_for_model(model)
+        if dataset is not None:
+            note = f"truth table: {dataset.name} (from the model's name)"
+        else:
+            note = (f"no task given: the circuit is checked against the model's own outputs on all "
+                    f"2^{model.network.n_inputs} inputs")
+    circuit = ex.extract_circuit(model, dataset)
+    report = []
+    if note:
+        report.append(note)
+    report.append(circuit.describe())
+    network = circuit.network
+    if optimize:
+        from btflearn.circuits.eda import abc_optimize
+        result = abc_optimize(network)
+        ex.check_network(result.network, circuit.inputs, circuit.expected, what="ABC-optimised circuit")
+        report.append(f"before ABC: {format_stats(result.before)}")
+        report.append(f"after ABC:  {format_stats(result.after)}")
+        report.append(f"ABC script: {result.script}; ABC cec: equivalent; the optimised netlist reproduces "
+                      f"the truth table on {circuit.inputs.shape[0]} patterns")
+        network = result.network
+    text = ex.render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe()
+                             if not optimize else f"{network.name}: optimised by ABC; {format_stats(result.after)}")
+    if output:
+        output.write_text(text)
+        report.append(f"wrote {output} ({fmt})")
+        click.echo("\n".join(report))
+    else:
+        click.echo("\n".join(report), err=True)
+        click.echo(text, nl=False)
+
+
+@click.command("verify")
+@click.argument("netlist", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--task", type=click.Choice(TASKS), help="The task whose truth table the netlist must compute.")
+@click.option("--bits", type=int, help="Operand width for --task multiplier.")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False), help="A .dat file to check against instead.")
+@click.option("--prove", is_flag=True, help="Also prove equivalence with yosys (miter + SAT) against a "
+              "behavioural reference, and with ABC cec where ABC is on PATH.")
+def verify(netlist, task, bits, data, prove):
+    """Simulate NETLIST (.blif, .v or .aag) on every item of a truth table; exit 1 on a mismatch."""
+    from btflearn.circuits import export as ex
+    from btflearn.circuits.stats import circuit_stats, format_stats
+
+    dataset = _dataset(task, bits, data)
+    net = ex.read_netlist(netlist)
+    result = ex.compare_with_dataset(net, dataset)
+    click.echo(f"{netlist}: {format_stats(circuit_stats(net))}")
+    if not result.ok:
+        wrong = ", ".join(result.wrong_outputs())
+        click.echo(f"FAIL: {netlist} differs from {dataset.name} (item {result.row} of {result.patterns})")
+        click.echo(f"  counterexample: {ex.words_of(result.inputs)}")
+        click.echo(f"  expected {ex.words_of(result.expected)}, got {ex.words_of(result.got)} "
+                   f"(wrong outputs: {wrong})")
+        sys.exit(1)
+    click.echo(f"PASS: {netlist} matches {dataset.name} on all {result.patterns} items "
+               f"({dataset.n_outputs} outputs each)")
+    if prove:
+        _prove(netlist, dataset, task, bits)
+
+
+def _prove(netlist, dataset, task, bits):
+    from btflearn.circuits import eda
+    from btflearn.circuits.export import read_netlist
+
+    if task == "multiplier":
+        reference, kind = eda.multiplier_reference(bits), "behavioural a*b"
+    else:
+        reference, kind = eda.truth_table_reference(dataset), "truth-table case statement"
+    gate = (netlist.name, netlist.read_text())
+    result = eda.yosys_equiv(("reference.v", reference), gate)
+    if not result.equivalent:
+        click.echo(f"FAIL: yosys finds {netlist} differs from the {kind} reference: {result.detail}")
+        sys.exit(1)
+    click.echo(f"PROVED: yosys miter -equiv + sat -prove: equivalent to the {kind} reference")
+    if eda.find_abc() is None:
+        click.echo(f"note: {eda.ABC_MISSING}; skipped ABC cec")
+        return
+    how = ""
+    if netlist.suffix.lower() == ".aag":  # ABC reads binary AIGER only: give it btflearn's BLIF of the file
+        from btflearn.circuits.blif import write_blif
+        gate, how = ("netlist.blif", write_blif(read_netlist(netlist))), " (on btflearn's BLIF rendering of the .aag)"
+    cec = eda.abc_cec(("reference.aig", eda.reference_aig(reference)), gate)
+    if not cec.equivalent:
+        click.echo(f"FAIL: ABC cec finds {netlist} differs from the reference{how}: {cec.detail}")
+        sys.exit(1)
+    click.echo(f"PROVED: ABC cec: equivalent{how}")
