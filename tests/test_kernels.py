@@ -144,7 +144,12 @@ def test_numba_trio_projection_equals_reference_on_random_and_degenerate_states(
         wr, xr, yr = ref.btf_project(w, x, y, delta)
         wn, xn, yn = numba_btf(w, x, y, delta)
         assert np.all(np.isfinite(wn)) and np.all(np.isfinite(xn))
-        assert yn == yr
+        if yn != yr:
+            # only an exact tie between the two signs may break differently under rounding
+            cost = lambda wp, xp, yp: (yp - y) ** 2 + np.sum((wp - w) ** 2) + np.sum((xp - x) ** 2)  # noqa
+            assert cost(wn, xn, yn) == pytest.approx(cost(wr, xr, yr), abs=1e-12)
+            assert yn * (wn @ xn) >= delta - 1e-9
+            continue
         np.testing.assert_allclose(wn, wr, atol=1e-9)
         np.testing.assert_allclose(xn, xr, atol=1e-9)
 
