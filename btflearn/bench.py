@@ -1,0 +1,108 @@
+"""Benchmarks measured side by side in one run: kernel throughput per backend and thread count, and
+time to a verified solution over seeds. Medians and ratios, because shared machines are noisy."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from .backends import RUNNING, SolverState, make_backend
+from .dataset import Dataset
+from .network import parse_arch
+
+# name -> (architecture, dataset factory)
+PROBLEMS = {
+    "2x2": ("4-4-4-4", lambda: _multiplier(2)),
+    "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
+    "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
+}
+
+
+def _multiplier(bits):
+    from .tasks import multiplier
+    return multiplier(bits)
+
+
+def _random_data(n, n_in, n_out):
+    rng = np.random.default_rng(0)
+    return Dataset(rng.choice([-1.0, 1.0], (n, n_in)), rng.choice([-1.0, 1.0], (n, n_out)))
+
+
+def _prepared_state(net, data, graph, trials):
+    from .kernels.reference import initial_state
+    st = SolverState.empty(trials, data.n_items, net.n_edges, net.n_nodes)
+    z = initial_state(np.random.default_rng(0), trials, data.n_items, graph, data.inputs, data.outputs)
+    st.zw[:], st.zx[:], st.zy[:], st.g[:] = z
+    st.status[:] = RUNNING
+    st.gapstop[:] = 0.0
+    return st
+
+
+def throughput(problem: str, backend: str, threads: int | None = None, trials: int = 1,
+               seconds: float = 1.0, repeats: int = 5) -> dict:
+    """Edge x item x iterations per second of one backend on one problem (median of ``repeats`` timed
+    chunks, each about ``seconds / repeats`` long, after a warm-up chunk)."""
+    from .kernels.graph import kernel_graph
+    arch, make = PROBLEMS[problem]
+    net, data = parse_arch(arch), make()
+    graph = kernel_graph(net, 3.0)
+    eng = make_backend(backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9)
+    st = _prepared_state(net, data, graph, trials)
+    previous = None
+    if backend == "numba":
+        import numba
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)
+        threads = numba.get_num_threads()
+    try:
+        t0 = time.perf_counter()
+        eng.run(st, 2)  # warm-up (and JIT compile or cache load)
+        per_iter = max((time.perf_counter() - t0) / 2, 1e-6)
+        n = max(1, int(seconds / repeats / per_iter))
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            eng.run(st, n)
+            times.append((time.perf_counter() - t0) / n)
+    finally:
+        if previous is not None:
+            import numba
+            numba.set_num_threads(previous)
+    edge_items = trials * data.n_items * net.n_edges
+    state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g)) * 2  # state + same-size scratch
+    return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
+                dtype="float64", trials=trials, items=data.n_items, edges=net.n_edges,
+                edge_item_iters_per_s=edge_items / statistics.median(times),
+                seconds_per_iter=statistics.median(times),
+                state_bytes_per_edge_item=state_bytes / edge_items)
+
+
+def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto") -> dict:
+    """Wall time to a verified solution (fit() call, start-up included, JIT cache warm) per seed."""
+    from .solver import fit
+    arch, make = PROBLEMS[problem]
+    data = make()
+    fit(data, arch=arch, max_iter=2, backend=backend)  # load the JIT cache once, outside the timing
+    runs = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        r = fit(data, arch=settings.get("arch", arch), seed=seed, backend=backend,
+                **{k: v for k, v in settings.items() if k != "arch"})
+        runs.append((r.solved, time.perf_counter() - t0, r.iterations))
+    solved_times = [t for ok, t, _ in runs if ok]
+    return dict(kind="solve", problem=problem, arch=settings.get("arch", arch), backend=backend,
+                threads=_threads(), dtype="float64", seeds=list(seeds), settings=settings,
+                success_rate=len(solved_times) / len(runs),
+                median_seconds_to_solution=statistics.median(solved_times) if solved_times else None,
+                min_seconds=min(solved_times) if solved_times else None,
+                max_seconds=max(solved_times) if solved_times else None,
+                iterations=[it for _, _, it in runs], solved=[ok for ok, _, _ in runs])
+
+
+def _threads():
+    try:
+        import numba
+        return numba.get_num_threads()
+    except ImportError:
+        return 1
