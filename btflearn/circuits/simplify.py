@@ -25,9 +25,35 @@ def simplify(net: LogicNetwork, max_rounds: int = 20) -> LogicNetwork:
     for _ in range(max_rounds):
         new = sweep(rewrite(current))
         if new.gates == current.gates and new.outputs == current.outputs:
-            return new
+            break
         current = new
-    return current
+    return choose_polarity(new)
+
+
+def choose_polarity(net: LogicNetwork, output_weight: int = 2) -> LogicNetwork:
+    """Complement self-dual gates (threshold gates with an odd weight sum: complementing every fanin
+    complements the output) that are used complemented more often than not, so that e.g. an output
+    ``~OR(~a, ~b)`` becomes ``AND(a, b)``. An inverted output counts ``output_weight`` references."""
+    gates = [list(g.fanins) for g in net.gates]
+    outputs = list(net.outputs)
+    for node in range(net.n_nodes - 1, net.first_gate - 1, -1):
+        gate = net.gate_of(node)
+        if gate.op != "thr" or sum(gate.weights) % 2 == 0:
+            continue
+        score = 0
+        for fanins in gates[node - net.first_gate + 1:]:
+            score += sum(1 if f & 1 else -1 for f in fanins if node_of(f) == node)
+        score += sum(output_weight if o & 1 else -output_weight for o in outputs if node_of(o) == node)
+        if score <= 0:
+            continue
+        gates[node - net.first_gate] = [negate(f) for f in gates[node - net.first_gate]]
+        for fanins in gates[node - net.first_gate + 1:]:
+            fanins[:] = [negate(f) if node_of(f) == node else f for f in fanins]
+        outputs = [negate(o) if node_of(o) == node else o for o in outputs]
+    out = net.copy()
+    out.gates = [Gate(g.op, tuple(f), g.weights) for g, f in zip(net.gates, gates)]
+    out.outputs = outputs
+    return out
 
 
 def rewrite(net: LogicNetwork) -> LogicNetwork:
