@@ -4,9 +4,9 @@ from __future__ import annotations
 from .decompose import to_two_input
 from .ir import KINDS, LogicNetwork, is_complement, is_const
 
-COUNTING = ("2-input gates, NOT free: AND, OR, XOR = 1; MAJ3 = 4 (b&c | a&(b|c)); MAJ5 and threshold "
-            "gates = the gates of their unate decomposition; counted on the decomposed network with "
-            "equal gates shared")
+COUNTING = ("2-input gates, NOT free: AND, OR, XOR = 1; MAJ3 = 4 (b&c | a&(b|c)); MAJ5 = 12 and other "
+            "threshold gates = the gates of their unate Shannon decomposition; counted on the decomposed "
+            "network, equal gates shared")
 
 
 def circuit_stats(net: LogicNetwork) -> dict:

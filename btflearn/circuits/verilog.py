@@ -97,7 +97,7 @@ _TOKEN = re.compile(r"""
     (?P<ws>\s+) | (?P<comment>//[^\n]*|/\*.*?\*/) | (?P<attr>\(\*.*?\*\)) |
     (?P<esc>\\\S+) | (?P<id>[A-Za-z_][A-Za-z0-9_$]*) |
     (?P<num>\d*\s*'\s*[bBhHdDoO]\s*[0-9a-fA-FxXzZ_]+|\d+) |
-    (?P<op>~\^|\^~|[~!&|^(),;=\[\]:{}])
+    (?P<op>~\^|\^~|[~!&|^(),;=\[\]:{}]) | (?P<other>[^\s])
 """, re.VERBOSE | re.DOTALL)
 
 
@@ -238,7 +238,7 @@ def read_verilog(source, text: str | None = None) -> LogicNetwork:
                 p.next()
         p.next()
     p.expect(";")
-    inputs, outputs, assigns = [], [], {}
+    inputs, outputs, assigns, declared = [], [], {}, set()
     while True:
         tok = p.next()
         word = tok[1]
@@ -260,6 +260,8 @@ def read_verilog(source, text: str | None = None) -> LogicNetwork:
             while True:
                 name = p.ident()
                 names = [name] if bits is None else [f"{name}[{i}]" for i in bits]
+                if word != "wire":
+                    declared.add(name)
                 if word == "input":
                     inputs += names
                 elif word == "output":
@@ -285,8 +287,8 @@ def read_verilog(source, text: str | None = None) -> LogicNetwork:
         else:
             raise FormatError(source, f"unsupported statement {word!r}: the reader takes declarations and "
                                       f"assign statements only", tok[2])
-    if header and set(header) != {n.split("[")[0] for n in inputs + outputs}:
-        missing = sorted({n.split("[")[0] for n in inputs + outputs} ^ set(header))
+    if header and set(header) != declared:
+        missing = sorted(declared ^ set(header))
         raise FormatError(source, f"ports in the module header do not match the declarations: {missing}")
     if not outputs:
         raise FormatError(source, "the module has no outputs")
