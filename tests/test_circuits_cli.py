@@ -1,0 +1,132 @@
+"""``btflearn export`` and ``btflearn verify``."""
+import json
+
+import numpy as np
+import pytest
+
+from btflearn import Model
+from btflearn.cli.main import main
+from btflearn.tasks import multiplier
+from btflearn.circuits import eda, read_netlist, simulate
+
+
+def run(argv, capsys):
+    """(exit code, stdout, stderr) of the btflearn CLI."""
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def circ_model_file(tmp_path, circ_trained_2x2):
+    path = tmp_path / "run" / "model.json"
+    path.parent.mkdir()
+    circ_trained_2x2[0].save(path)
+    return path
+
+
+def test_export_to_stdout_defaults_to_verilog(circ_model_file, capsys):
+    code, out, err = run(["export", circ_model_file], capsys)
+    assert code == 0
+    assert out.splitlines()[1] == "module multiplier2(a0, a1, b0, b1, p0, p1, p2, p3);"
+    assert "truth table: multiplier2" in err and "8 two-input gates" in err
+
+
+@pytest.mark.parametrize("fmt, suffix, first", [("blif", ".blif", "#"), ("aiger", ".aag", "aag"),
+                                                ("dot", ".dot", "//"), ("verilog", ".v", "//")])
+def test_export_formats_to_files(circ_model_file, tmp_path, capsys, fmt, suffix, first):
+    target = tmp_path / f"net{suffix}"
+    code, out, _ = run(["export", circ_model_file, "--format", fmt, "-o", target], capsys)
+    assert code == 0 and f"wrote {target} ({fmt})" in out
+    assert target.read_text().startswith(first)
+    if fmt != "dot":
+        data = multiplier(2)
+        assert np.array_equal(simulate(read_netlist(target), data.inputs), data.outputs)
+
+
+def test_export_infers_the_format_from_the_suffix(circ_model_file, tmp_path, capsys):
+    target = tmp_path / "net.blif"
+    assert run(["export", circ_model_file, "-o", target], capsys)[0] == 0
+    assert ".model multiplier2" in target.read_text()
+
+
+def test_export_of_an_unsolved_model_fails_cleanly(circ_model_file, tmp_path, capsys):
+    data = json.loads(circ_model_file.read_text())
+    data["edges"][-1][2] *= -1
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data))
+    target = tmp_path / "net.v"
+    code, out, err = run(["export", broken, "-o", target], capsys)
+    assert code == 2
+    assert "error: model 'multiplier2' does not reproduce 'multiplier2'" in err and "Traceback" not in err
+    assert not target.exists()
+
+
+def test_export_without_a_known_task_checks_every_input(tmp_path, capsys, circ_trained_2x2):
+    model = circ_trained_2x2[0]
+    renamed = Model(model.network, model.weights, model.input_names, model.output_names, name="mystery")
+    path = tmp_path / "m.json"
+    renamed.save(path)
+    code, out, err = run(["export", path, "-f", "blif"], capsys)
+    assert code == 0 and "all 2^4 inputs" in err and ".model mystery" in out
+
+
+def test_export_with_explicit_task_mismatch_is_an_error(circ_model_file, capsys):
+    code, _, err = run(["export", circ_model_file, "--task", "multiplier", "--bits", "3"], capsys)
+    assert code == 2 and "error:" in err
+
+
+@pytest.mark.skipif(eda.find_abc() is None, reason="ABC (berkeley-abc) is not on PATH")
+def test_export_optimize_reports_before_and_after(circ_model_file, tmp_path, capsys):
+    target = tmp_path / "opt.v"
+    code, out, _ = run(["export", circ_model_file, "--optimize", "-o", target], capsys)
+    assert code == 0
+    assert "before ABC: 8 gates" in out and "after ABC:  7 gates" in out and "ABC cec: equivalent" in out
+    data = multiplier(2)
+    assert np.array_equal(simulate(read_netlist(target), data.inputs), data.outputs)
+
+
+def test_export_optimize_without_abc_says_so(circ_model_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(eda, "find_abc", lambda: None)
+    target = tmp_path / "opt.v"
+    code, _, err = run(["export", circ_model_file, "--optimize", "-o", target], capsys)
+    assert code == 2 and "ABC is not on PATH" in err
+    assert not target.exists()
+
+
+def test_verify_pass_and_fail(circ_model_file, tmp_path, capsys):
+    good = tmp_path / "good.blif"
+    assert run(["export", circ_model_file, "-o", good], capsys)[0] == 0
+    code, out, _ = run(["verify", good, "--task", "multiplier", "--bits", "2"], capsys)
+    assert code == 0 and "PASS" in out and "all 16 items" in out
+    text = good.read_text()
+    # make p3 = a1&b1 & ~(a0&b0): wrong exactly when a = b = 3
+    bad = tmp_path / "bad.blif"
+    lines = text.splitlines()
+    idx = next(i for i, line in enumerate(lines) if line.startswith(".names") and line.split()[-1] == "p3")
+    lines[idx + 1] = lines[idx + 1][:-3] + ("0" if lines[idx + 1][-3] == "1" else "1") + " 1"
+    bad.write_text("\n".join(lines) + "\n")
+    code, out, _ = run(["verify", bad, "--task", "multiplier", "--bits", "2"], capsys)
+    assert code == 1
+    assert "FAIL" in out and "counterexample: a=" in out and "wrong outputs:" in out
+
+
+def test_verify_needs_a_matching_task(circ_model_file, tmp_path, capsys):
+    good = tmp_path / "good.v"
+    run(["export", circ_model_file, "-o", good], capsys)
+    code, _, err = run(["verify", good, "--task", "multiplier", "--bits", "3"], capsys)
+    assert code == 2 and "ports do not match" in err
+    code, _, err = run(["verify", good, "--task", "multiplier"], capsys)
+    assert code == 2 and "--bits" in err
+
+
+@pytest.mark.skipif(eda.find_yosys() is None, reason="yosys is required")
+def test_verify_prove_with_tools(circ_model_file, tmp_path, capsys):
+    good = tmp_path / "good.aag"
+    run(["export", circ_model_file, "-o", good], capsys)
+    code, out, _ = run(["verify", good, "--task", "multiplier", "--bits", "2", "--prove"], capsys)
+    assert code == 0 and "PROVED: yosys" in out
