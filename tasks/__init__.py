@@ -8,7 +8,7 @@ from .logic import Gate, RandomLogicTeacher
 from .multiplier import DEFAULT_ARCH as MULTIPLIER_ARCH, DEFAULT_SETTINGS as MULTIPLIER_SETTINGS, multiplier
 from .recover import RuleRecovery, recover_rule
 
-__all__ = ["multiplier", "MULTIPLIER_ARCH", "ElementaryCA", "LifeLikeCA", "recover_rule", "RuleRecovery",
+__all__ = ["multiplier", "MULTIPLIER_ARCH", "MULTIPLIER_SETTINGS", "ElementaryCA", "LifeLikeCA", "recover_rule", "RuleRecovery",
            "autoencoder", "load_autoencoder", "autoencoder_arch", "decoder", "random_decoder", "load_mnist4",
            "all_codes", "assign_codes", "decoder_report", "RandomLogicTeacher", "Gate", "optdigits",
            "classification", "OPTDIGITS_ARCH"]
