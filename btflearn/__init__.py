@@ -1,20 +1,27 @@
 """btflearn: learn Boolean circuits from examples with Boolean threshold functions (BTF) trained by
 projections (divide-and-concur iterated with RRR)."""
-from .dataset import Dataset
-from .errors import ArchitectureError, BtfError, FormatError, NotSolvedError
-from .model import Model, load_model
-from .network import Network, parse_arch
+import importlib
 
 __version__ = "0.1.0"
 
+# Public names and the module that defines each. Imported on first use, so that `import btflearn`
+# (and the CLI's start-up) pulls in neither NumPy nor Numba until they are needed.
+_EXPORTS = {
+    "Dataset": "dataset", "Model": "model", "load_model": "model", "Network": "network",
+    "parse_arch": "network", "fit": "solver", "FitResult": "solver", "TrialResult": "solver",
+    "BtfError": "errors", "FormatError": "errors", "ArchitectureError": "errors",
+    "NotSolvedError": "errors",
+}
+
 
 def __getattr__(name):
-    # The solver pulls in the kernels (and Numba): import it only when asked for.
-    if name in ("fit", "FitResult", "TrialResult"):
-        from . import solver
-        return getattr(solver, name)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'btflearn' has no attribute {name!r}")
 
 
-__all__ = ["Dataset", "Model", "Network", "parse_arch", "load_model", "fit", "FitResult", "TrialResult",
-           "BtfError", "FormatError", "ArchitectureError", "NotSolvedError"]
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,37 @@
+"""The benchmark rows carry what the issue asks for, and the CLI starts without heavy imports."""
+import json
+import subprocess
+import sys
+
+from btflearn.bench import throughput, time_to_solution
+
+
+def test_throughput_rows():
+    numba_row = throughput("2x2", "numba", threads=1, seconds=0.1, repeats=2)
+    numpy_row = throughput("2x2", "numpy", seconds=0.1, repeats=2)
+    for row in (numba_row, numpy_row):
+        assert {"problem", "backend", "threads", "dtype", "edge_item_iters_per_s"} <= set(row)
+        assert row["edge_item_iters_per_s"] > 0 and row["edges"] == 60 and row["items"] == 16
+    assert numba_row["threads"] == 1
+
+
+def test_time_to_solution_row():
+    row = time_to_solution("2x2", [0], dict(arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=8))
+    assert row["success_rate"] == 1.0 and row["median_seconds_to_solution"] > 0
+    assert row["iterations"][0] <= 10_000
+
+
+def test_bench_json_cli():
+    out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
+                          "--problems", "2x2", "--backends", "numba", "--seconds", "0.1", "--solve-seeds", "",
+                          "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all(r["problem"] == "2x2" and r["backend"] == "numba" for r in rows)
+
+
+def test_cli_start_imports_no_heavy_modules():
+    code = ("import sys; from btflearn.cli.main import cli; "
+            "print(sorted(m for m in ('numpy', 'numba', 'jax', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]"
