@@ -27,7 +27,7 @@ class SolverState:
     @staticmethod
     def empty(T, N, E, V, dtype=np.float64):
         return SolverState(np.zeros((T, N, E), dtype), np.zeros((T, N, E), dtype), np.zeros((T, N, V), dtype),
-                           np.ones((T, N, V), dtype), np.zeros((T, E), dtype), np.zeros(T, np.int64),
+                           np.ones((T, N, V), dtype), np.zeros((T, E)), np.zeros(T, np.int64),
                            np.full(T, AT_MAX_ITER, np.int64), np.zeros(T))
 
 

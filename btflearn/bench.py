@@ -29,9 +29,9 @@ def _random_data(n, n_in, n_out):
     return Dataset(rng.choice([-1.0, 1.0], (n, n_in)), rng.choice([-1.0, 1.0], (n, n_out)))
 
 
-def _prepared_state(net, data, graph, trials):
+def _prepared_state(net, data, graph, trials, dtype):
     from .kernels.reference import initial_state
-    st = SolverState.empty(trials, data.n_items, net.n_edges, net.n_nodes)
+    st = SolverState.empty(trials, data.n_items, net.n_edges, net.n_nodes, np.dtype(dtype))
     z = initial_state(np.random.default_rng(0), trials, data.n_items, graph, data.inputs, data.outputs)
     st.zw[:], st.zx[:], st.zy[:], st.g[:] = z
     st.status[:] = RUNNING
@@ -40,7 +40,7 @@ def _prepared_state(net, data, graph, trials):
 
 
 def throughput(problem: str, backend: str, threads: int | None = None, trials: int = 1,
-               seconds: float = 1.0, repeats: int = 5) -> dict:
+               seconds: float = 1.0, repeats: int = 5, dtype: str = "float64") -> dict:
     """Edge x item x iterations per second of one backend on one problem (median of ``repeats`` timed
     chunks, each about ``seconds / repeats`` long, after a warm-up chunk)."""
     from .kernels.graph import kernel_graph
@@ -48,7 +48,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)
     eng = make_backend(backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9)
-    st = _prepared_state(net, data, graph, trials)
+    st = _prepared_state(net, data, graph, trials, dtype)
     previous = None
     if backend == "numba":
         import numba
@@ -72,7 +72,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     edge_items = trials * data.n_items * net.n_edges
     state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g)) * 2  # state + same-size scratch
     return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
-                dtype="float64", trials=trials, items=data.n_items, edges=net.n_edges,
+                dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
                 edge_item_iters_per_s=edge_items / statistics.median(times),
                 seconds_per_iter=statistics.median(times),
                 state_bytes_per_edge_item=state_bytes / edge_items)

@@ -14,13 +14,14 @@ def _parse_list(text, cast=str):
 @click.option("--problems", default="2x2,3x3,5x32", show_default=True,
               help="Throughput problems: 2x2 (4-4-4-4), 3x3 (6-12-12-12-6), 5x32 (32-wide, 5 layers, 256 items).")
 @click.option("--backends", default="numpy,numba", show_default=True)
+@click.option("--dtypes", default="float64,float32", show_default=True, help="State storage types to time.")
 @click.option("--seconds", type=float, default=1.0, show_default=True, help="Timing per throughput row.")
 @click.option("--solve-seeds", default="0-9", show_default=True,
               help="Seeds for the 2x2 time-to-solution rows (a range a-b or a list).")
 @click.option("--solve-3x3-seeds", default="", show_default=True,
               help="Seeds for the 3x3 time-to-solution rows (minutes each; empty to skip).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, seconds, solve_seeds, solve_3x3_seeds, as_json):
+def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_json):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     import numba
@@ -36,19 +37,24 @@ def bench(problems, backends, seconds, solve_seeds, solve_3x3_seeds, as_json):
 
     rows = []
     all_threads = numba.config.NUMBA_NUM_THREADS
+    configs = []  # (backend, threads, dtype); the NumPy reference first, it is the ratio's base
+    for backend in _parse_list(backends):
+        if backend == "numba":
+            configs += [("numba", t, d) for t in sorted({1, all_threads}) for d in _parse_list(dtypes)]
+        else:
+            configs.append((backend, None, "float64"))
     for problem in _parse_list(problems):
         base = None
-        for backend in _parse_list(backends):
-            for threads in ([1, all_threads] if backend == "numba" and all_threads > 1 else [None]):
-                row = throughput(problem, backend, threads, seconds=seconds)
-                base = row["edge_item_iters_per_s"] if backend == "numpy" else base
-                row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
-                rows.append(row)
-                if not as_json:
-                    ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
-                    click.echo(f"{problem:5s} {backend:6s} threads {row['threads']}  "
-                               f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
-                               f"{row['state_bytes_per_edge_item']:.0f} B/edge-item")
+        for backend, threads, dtype in configs:
+            row = throughput(problem, backend, threads, seconds=seconds, dtype=dtype)
+            base = row["edge_item_iters_per_s"] if backend == "numpy" else base
+            row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
+            rows.append(row)
+            if not as_json:
+                ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
+                click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']}  "
+                           f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
+                           f"{row['state_bytes_per_edge_item']:.0f} B/edge-item")
     for bits, seed_text in ((2, solve_seeds), (3, solve_3x3_seeds)):
         if not seed_text:
             continue

@@ -14,7 +14,7 @@ BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
 
 def solver_options(defaults: dict | None = None):
     """Decorator adding --arch --sigma --beta --gamma --max-iter --gapstop --trials --seed --time-limit
-    --backend --out --quiet. ``defaults`` overrides the per-task defaults shown in --help."""
+    --backend --out --all-trials --quiet. ``defaults`` overrides the per-task defaults shown in --help."""
     d = dict(arch=None, sigma=3.0, beta=0.2, gamma=None, max_iter=10_000, gapstop=0.01, trials=1)
     d.update(defaults or {})
 
@@ -36,8 +36,13 @@ def solver_options(defaults: dict | None = None):
             click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness."),
             click.option("--time-limit", type=float, default=None, help="Stop after this many seconds."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
+            click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+                         show_default=True, help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
+            click.option("--all-trials", is_flag=True,
+                         help="Run every trial to its end instead of stopping at the first solution "
+                              "(for success-rate studies; result.json lists every trial)."),
             click.option("--quiet", is_flag=True, help="No progress display."),
         ]
         for opt in reversed(opts):
@@ -47,8 +52,10 @@ def solver_options(defaults: dict | None = None):
 
 
 def fit_kwargs(opts: dict) -> dict:
-    keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend")
-    return {k: opts[k] for k in keys}
+    keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend", "dtype")
+    kwargs = {k: opts[k] for k in keys}
+    kwargs["stop_on_first"] = not opts.get("all_trials", False)
+    return kwargs
 
 
 class ProgressView:
