@@ -5,7 +5,7 @@ import pytest
 from btflearn import Dataset, Model, Network, NotSolvedError
 from btflearn.errors import BtfError
 from btflearn.tasks import multiplier
-from btflearn.circuits import export_all, extract_circuit, read_netlist, simulate
+from btflearn.circuits import export_all, extract_circuit, no_circuit_reason, read_netlist, simulate
 from btflearn.circuits.extract import extract, fit_gate
 from btflearn.circuits.handmade import BtfBuilder, multiplier_model
 from btflearn.circuits.ir import CONST0, CONST1, Gate, LogicNetwork, lit, negate
@@ -203,6 +203,11 @@ def test_models_without_a_circuit_are_rejected():
     data = Dataset([[1, -1], [-1, 1]], [[1, -1], [-1, 1]], readout="argmax")
     with pytest.raises(BtfError, match="sign readout"):
         extract_circuit(argmax, data)
+    assert "sign readout" in no_circuit_reason(argmax, data)
     analog = Dataset([[0.5, -1], [-1, 1]], [[1, -1], [-1, 1]])
     with pytest.raises(BtfError, match="Boolean"):
         extract_circuit(Model(net, np.ones(net.n_edges)), analog)
+    free = Dataset([[-1, -1], [-1, -1]], [[1, -1], [-1, 1]], input_mode="binary")
+    assert "free" in no_circuit_reason(Model(net, np.ones(net.n_edges)), free)
+    # an unsolved but Boolean model has a circuit in principle: export_all reports NotSolvedError
+    assert no_circuit_reason(Model(net, np.ones(net.n_edges)), Dataset([[1, -1]], [[1, 1]])) is None

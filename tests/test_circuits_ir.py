@@ -206,3 +206,16 @@ def test_recognized_gates_compute_their_table():
     # k = 2: the 8 AND/OR-type functions and XOR/XNOR; k = 3: 8 MAJ3 polarities and 3 x 10 functions of
     # two of the three inputs
     assert checked == 10 + (8 + 30)
+
+
+def test_wide_threshold_gates_decompose_through_an_adder():
+    # 24 inputs with weights up to 1000: the decision diagram is huge, the adder and comparator is not
+    rng = np.random.default_rng(11)
+    weights = [int(w) for w in rng.integers(1, 1000, size=24)]
+    net = LogicNetwork(24)
+    net.add_output(net.add_threshold([net.input_lit(j) for j in range(24)] + [CONST0], weights + [7]), "y")
+    two = to_two_input(net)
+    assert 100 < two.n_gates < 3000
+    patterns = rng.integers(0, 2, size=(4000, 24)).astype(bool)
+    assert np.array_equal(simulate(two, patterns), simulate(net, patterns))
+    assert np.array_equal(simulate(to_aig(net), patterns), simulate(net, patterns))

@@ -10,8 +10,8 @@ Typical use::
 from .aiger import read_aiger, write_aiger
 from .blif import read_blif, write_blif
 from .dot import write_dot
-from .export import (FORMATS, Circuit, compare_with_dataset, export_all, extract_circuit, read_netlist,
-                     render_checked)
+from .export import (FORMATS, Circuit, compare_with_dataset, export_all, extract_circuit, no_circuit_reason,
+                     read_netlist, render_checked)
 from .extract import extract, fit_gate
 from .ir import CONST0, CONST1, Gate, LogicNetwork
 from .simplify import simplify
@@ -22,4 +22,4 @@ from .verilog import read_verilog, write_verilog
 __all__ = ["LogicNetwork", "Gate", "CONST0", "CONST1", "extract", "fit_gate", "simplify", "simulate",
            "simulate_words", "circuit_stats", "format_stats", "write_blif", "read_blif", "write_verilog",
            "read_verilog", "write_aiger", "read_aiger", "write_dot", "read_netlist", "export_all",
-           "extract_circuit", "render_checked", "compare_with_dataset", "Circuit", "FORMATS"]
+           "extract_circuit", "render_checked", "compare_with_dataset", "Circuit", "FORMATS", "no_circuit_reason"]

@@ -60,7 +60,19 @@ def check_solved(model, dataset) -> None:
             f"that reproduces its data exactly has a circuit, so no netlist was written")
 
 
-def _circuit_inputs(model, dataset):
+def no_circuit_reason(model, dataset=None) -> str | None:
+    """Why ``model`` has no Boolean circuit over ``dataset`` (argmax readout, free or analog inputs), or
+    None when ``extract_circuit``/``export_all`` apply (whether the model is solved is checked there)."""
+    try:
+        _circuit_inputs(model, dataset, check=False)
+    except NotSolvedError:
+        return None
+    except BtfError as exc:
+        return str(exc)
+    return None
+
+
+def _circuit_inputs(model, dataset, check=True):
     if getattr(model, "readout", "sign") != "sign" or (dataset is not None and dataset.readout != "sign"):
         raise BtfError("circuit export needs sign readout: argmax outputs are not a Boolean circuit")
     if dataset is not None and dataset.input_mode != "data":
@@ -75,7 +87,8 @@ def _circuit_inputs(model, dataset):
         return inputs, model.predict(inputs)
     if not np.all(np.isin(dataset.inputs, (-1.0, 1.0))):
         raise BtfError("circuit export needs Boolean inputs; this dataset has analog values")
-    check_solved(model, dataset)
+    if check:
+        check_solved(model, dataset)
     return dataset.inputs, dataset.outputs
 
 
@@ -90,7 +103,9 @@ class Circuit:
     complete: bool
 
     def stats(self) -> dict:
-        out = circuit_stats(self.network)
+        if getattr(self, "_stats", None) is None:
+            self._stats = circuit_stats(self.network)
+        out = dict(self._stats)
         out["extracted_nodes"] = self.extraction.summary()
         out["patterns"] = int(self.inputs.shape[0])
         out["complete_truth_table"] = self.complete
@@ -98,7 +113,7 @@ class Circuit:
 
     def describe(self) -> str:
         scope = "every input" if self.complete else f"{self.inputs.shape[0]} training items"
-        return f"{self.network.name}: {format_stats(circuit_stats(self.network))}; simulated on {scope}"
+        return f"{self.network.name}: {format_stats(self.stats())}; simulated on {scope}"
 
 
 def extract_circuit(model, dataset=None) -> Circuit:

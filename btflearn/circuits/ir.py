@@ -62,8 +62,14 @@ class Gate:
         elif self.op == "thr":
             if not self.fanins or len(self.weights) != len(self.fanins):
                 raise BtfError("a threshold gate needs one positive weight per fanin")
-            if any(int(w) != w or w <= 0 for w in self.weights):
-                raise BtfError(f"threshold weights must be positive integers, got {self.weights}")
+            if not all(type(w) is int and w > 0 for w in self.weights):  # fast path: plain ints
+                try:
+                    ints = tuple(int(w) for w in self.weights)
+                except (TypeError, ValueError):
+                    ints = None
+                if ints is None or any(i != w or i <= 0 for i, w in zip(ints, self.weights)):
+                    raise BtfError(f"threshold weights must be positive integers, got {self.weights}")
+                object.__setattr__(self, "weights", ints)
         else:
             raise BtfError(f"unknown gate operation {self.op!r}")
 
@@ -242,3 +248,26 @@ class LogicNetwork:
     def __repr__(self) -> str:
         return (f"LogicNetwork({self.name!r}: {self.n_inputs} inputs, {len(self.gates)} gates, "
                 f"{len(self.outputs)} outputs)")
+
+
+def sweep(net: LogicNetwork) -> LogicNetwork:
+    """Drop gates that reach no output (renumbering the rest)."""
+    live = [False] * net.n_nodes
+    for o in net.outputs:
+        live[node_of(o)] = True
+    for node in range(net.n_nodes - 1, net.first_gate - 1, -1):
+        if live[node]:
+            for f in net.gate_of(node).fanins:
+                live[node_of(f)] = True
+    out = net.like()
+    mapping = list(range(0, 2 * net.first_gate, 2))
+    for g, gate in enumerate(net.gates):
+        node = net.first_gate + g
+        if live[node]:
+            mapping.append(out.add_gate(Gate(gate.op, tuple(mapping[node_of(f)] ^ (f & 1) for f in gate.fanins),
+                                             gate.weights)))
+        else:
+            mapping.append(None)
+    for o, name in zip(net.outputs, net.output_names):
+        out.add_output(mapping[node_of(o)] ^ (o & 1), name)
+    return out

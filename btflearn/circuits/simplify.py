@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .extract import fit_gate
-from .ir import CONST0, CONST1, Gate, LogicNetwork, is_complement, is_const, lit, negate, node_of
+from .ir import CONST0, CONST1, Gate, LogicNetwork, is_complement, is_const, lit, negate, node_of, sweep
 
 MAX_EXACT = 12  # gates with at most this many distinct inputs are re-derived from their truth table
 
@@ -79,29 +79,6 @@ def rewrite(net: LogicNetwork) -> LogicNetwork:
         literal = out.add_gate(new_gate)
         table[key] = literal
         mapping.append(literal ^ flip)
-    for o, name in zip(net.outputs, net.output_names):
-        out.add_output(mapping[node_of(o)] ^ (o & 1), name)
-    return out
-
-
-def sweep(net: LogicNetwork) -> LogicNetwork:
-    """Drop gates that reach no output (renumbering the rest)."""
-    live = [False] * net.n_nodes
-    for o in net.outputs:
-        live[node_of(o)] = True
-    for node in range(net.n_nodes - 1, net.first_gate - 1, -1):
-        if live[node]:
-            for f in net.gate_of(node).fanins:
-                live[node_of(f)] = True
-    out = net.like()
-    mapping = list(range(0, 2 * net.first_gate, 2))
-    for g, gate in enumerate(net.gates):
-        node = net.first_gate + g
-        if live[node]:
-            mapping.append(out.add_gate(Gate(gate.op, tuple(mapping[node_of(f)] ^ (f & 1) for f in gate.fanins),
-                                             gate.weights)))
-        else:
-            mapping.append(None)
     for o, name in zip(net.outputs, net.output_names):
         out.add_output(mapping[node_of(o)] ^ (o & 1), name)
     return out
