@@ -32,6 +32,7 @@ class SweepRow:
     seconds: float
     n_test: int
     gap_history: list = field(default_factory=list)  # btf: [(iteration, gap)] of the returned trial
+    model: object = field(default=None, repr=False, compare=False)  # btf: the fitted Model (not in JSON)
 
 
 @dataclass
@@ -91,7 +92,8 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         return {"task": self.task, "arch": self.arch, "settings": self.settings,
-                "summary": self.summary_rows(), "rows": [asdict(r) for r in self.rows]}
+                "summary": self.summary_rows(),
+                "rows": [{k: v for k, v in asdict(r).items() if k != "model"} for r in self.rows]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, default=_json_default)
@@ -155,7 +157,8 @@ def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = No
             hist = [(int(i), float(g)) for i, g in (trial.gap_history if trial is not None else [])
                     if math.isfinite(g)]
             rows.append(SweepRow("btf", n, seed, bool(res.solved), tr[0], tr[1], te[0], te[1],
-                                 int(res.iterations), seconds, 0 if test is None else test.n_items, hist))
+                                 int(res.iterations), seconds, 0 if test is None else test.n_items, hist,
+                                 res.model))
             if baseline is not None:
                 from .baselines import run_baseline
                 if progress:

@@ -33,6 +33,8 @@ def _sweep_options(default_n, default_pool):
             click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
                          help="Write a PNG: test accuracy vs N and the gap vs iterations (needs matplotlib)."),
             click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON."),
+            # --out (from the solver options) writes sweep.json, every BTF model as model_N{n}_s{seed}.json
+            # and, for cellular automata, the rule read back from it (rule_N{n}_s{seed}.txt)
         ]
         for opt in reversed(opts):
             f = opt(f)
@@ -41,7 +43,7 @@ def _sweep_options(default_n, default_pool):
 
 
 def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path, as_json, out,
-         opts):
+         opts, task=None):
     from btflearn.sweep import parse_int_list, plot_sweep, run_sweep
 
     seed_list = parse_int_list(seeds) if seeds is not None else [opts["seed"]]
@@ -63,7 +65,22 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         (Path(out) / "sweep.json").write_text(result.to_json() + "\n")
-        click.echo(f"wrote sweep.json to {out}", err=True)
+        written = ["sweep.json"]
+        for row in result.rows:
+            if row.model is None:
+                continue
+            stem = f"N{row.n_train}_s{row.seed}"
+            row.model.save(Path(out) / f"model_{stem}.json")
+            written.append(f"model_{stem}.json")
+            if task is not None and hasattr(task, "neighbourhood"):
+                try:
+                    from btflearn.tasks import recover_rule
+                    text = recover_rule(row.model, task).summary()
+                except Exception as exc:  # no separate local rule (e.g. it wraps the ring): say why
+                    text = f"no local rule read back: {exc}"
+                (Path(out) / f"rule_{stem}.txt").write_text(text + "\n")
+                written.append(f"rule_{stem}.txt")
+        click.echo(f"wrote {', '.join(written)} to {out}", err=True)
     if plot_path:
         plot_sweep(result, plot_path)
         click.echo(f"wrote {plot_path}", err=True)
@@ -79,7 +96,7 @@ def sweep_ca(rule, width, steps, radius, data_seed, ns, seeds, pool, baseline, b
     """Elementary CA: rule, ring width and steps as in `btflearn solve ca`."""
     task, data, default_arch = BUILDERS["ca"](rule, width, steps, radius, data_seed, pool)
     _run(task.name, data, arch or default_arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path,
-         as_json, out, opts)
+         as_json, out, opts, task)
 
 
 @sweep.command("life")
@@ -91,7 +108,7 @@ def sweep_life(rule, shape, steps, data_seed, ns, seeds, pool, baseline, baselin
     """Life-like CA on a torus, as in `btflearn solve life`."""
     task, data, default_arch = BUILDERS["life"](rule, shape, steps, data_seed, pool)
     _run(task.name, data, arch or default_arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path,
-         as_json, out, opts)
+         as_json, out, opts, task if steps == 1 else None)
 
 
 @sweep.command("logic")

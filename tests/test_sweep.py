@@ -57,6 +57,9 @@ def test_sweep_cli(tmp_path):
     assert "btf" in r.output and "test per-bit" in r.output
     data = json.loads((out / "sweep.json").read_text())
     assert data["rows"][0]["n_train"] == 32 and data["settings"]["fit"]["gamma"] == 1e-3
+    from btflearn import load_model
+    assert load_model(out / "model_N32_s0.json").network.n_inputs == 8
+    assert "true local rule rule 232" in (out / "rule_N32_s0.txt").read_text()
     r = CliRunner().invoke(cli, ["sweep", "logic", "--width", "8", "--layers", "2", "--n", "64", "--pool", "200",
                                  "--max-iter", "1000", "--quiet", "--json"])
     assert r.exit_code == 0, r.output
