@@ -34,6 +34,7 @@ class TrialResult:
     gap_history: list = field(default_factory=list)  # [(iteration, gap)] at geometric checkpoints
     weights: np.ndarray | None = field(default=None, repr=False)
     codes: np.ndarray | None = field(default=None, repr=False)  # learned inputs of free-input tasks
+    first_solved_at: int | None = None   # iteration of the first verified read-out (before polishing)
 
 
 @dataclass
@@ -76,19 +77,24 @@ class _Slot:
         self.ticks = _checkpoints()
         self.next_tick = next(self.ticks)
         self.last_gap = math.inf
+        self.solution = None      # (iteration, model, accuracy, codes) of the first verified read-out
+        self.polish_until = 0
 
 
 def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta: float = DEFAULTS["beta"],
         gamma: float | None = None, max_iter: int = DEFAULTS["max_iter"], gapstop: float = DEFAULTS["gapstop"],
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
-        dtype: str = "float64") -> FitResult:
+        dtype: str = "float64", polish: int = 0) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
     gamma: metric rate; None means 1/max_iter. trials: restarts, each seeded from (seed, trial).
     batch: how many trials advance together (default: all, at most 16). stop_on_first: stop at the
     first verified solution. progress: called with a dict after every chunk of iterations.
+    polish: a read-out can reproduce every item while the gap is still large (weights not yet sparse);
+    with polish > 0 such a trial keeps iterating for up to ``polish`` more iterations, and the first
+    verified read-out with the gap below gapstop replaces the early one (cleaner circuits).
     dtype: storage of the replicated state, "float64" or "float32" (the projections' scalar maths stays
     in float64 either way; float32 halves the memory traffic).
     """
@@ -103,6 +109,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
             raise BtfError(f"{name} must be a positive number, got {value!r}")
     if not 0 < beta <= 1:
         raise BtfError(f"beta must lie in (0, 1], got {beta}")
+    if int(polish) < 0:
+        raise BtfError(f"polish must be a non-negative number of iterations, got {polish!r}")
     if int(max_iter) < 1 or int(trials) < 1:
         raise BtfError("max_iter and trials must be at least 1")
     if gamma is None:
@@ -123,7 +131,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     N, E, V = dataset.n_items, net.n_edges, net.n_nodes
     T = min(trials, batch or 16)
     hyper = dict(arch=net.arch, sigma=sigma, beta=beta, gamma=gamma, max_iter=max_iter, gapstop=gapstop,
-                 trials=trials, seed=seed, dtype=dtype)
+                 trials=trials, seed=seed, dtype=dtype, polish=int(polish))
     eng = make_backend(backend, graph, dataset.inputs, dataset.outputs, input_mode, beta, gamma, max_iter)
     st = SolverState.empty(T, N, E, V, np.dtype(dtype))
     t0 = time.perf_counter()
@@ -153,13 +161,15 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         data = dataset if codes is None else Dataset(codes, dataset.outputs, readout=dataset.readout)
         return model, model.accuracy(data), codes
 
-    def finish(slot_index, solved, accuracy, model, codes):
+    def finish(slot_index, solved, accuracy, model, codes, iterations=None):
         s = slots[slot_index]
         if not s.history or s.history[-1][0] != int(st.iters[slot_index]):
             s.history.append((int(st.iters[slot_index]), s.last_gap))
-        results.append(TrialResult(s.trial, s.seed, solved, int(st.iters[slot_index]), s.last_gap, s.best,
+        iterations = int(st.iters[slot_index]) if iterations is None else iterations
+        first = s.solution[0] if s.solution else (iterations if solved else None)
+        results.append(TrialResult(s.trial, s.seed, solved, iterations, s.last_gap, s.best,
                                    time.perf_counter() - s.start, accuracy[0], accuracy[1], s.history,
-                                   model.weights, codes))
+                                   model.weights, codes, first))
         slots[slot_index] = None
         st.status[slot_index] = AT_MAX_ITER
 
@@ -187,16 +197,24 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
                     s.history.append((s.next_tick, float(ran[s.next_tick - first])))
                     s.next_tick = next(s.ticks)
             model, accuracy, codes = evaluate(k)
-            if accuracy[1] == 1.0:
+            exact = accuracy[1] == 1.0
+            if exact and s.solution is None and polish and s.last_gap >= gapstop:
+                s.solution = (done, model, accuracy, codes)   # verified; polish it towards a small gap
+                s.polish_until = done + int(polish)
+            if exact and (s.last_gap < gapstop or not polish):
                 finish(k, True, accuracy, model, codes)
-                if stop_on_first:
-                    stop = True
+            elif s.solution is not None and (done >= s.polish_until or st.status[k] == AT_MAX_ITER):
+                # polishing budget spent: the latest verified read-out (the early one if the current fails)
+                finish(k, True, *((accuracy, model, codes) if exact else
+                                  (s.solution[2], s.solution[1], s.solution[3], s.solution[0])))
             elif st.status[k] == BELOW_GAPSTOP:
                 # small gap but not yet a verified solution: keep going with a tighter threshold
                 st.gapstop[k] *= 0.5
                 st.status[k] = RUNNING
             elif st.status[k] == AT_MAX_ITER:
                 finish(k, False, accuracy, model, codes)
+            if slots[k] is None and results[-1].solved and stop_on_first:
+                stop = True
             if slots[k] is None and not stop and next_trial < trials:
                 start(k)
         elapsed = time.perf_counter() - t0
@@ -212,7 +230,10 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     for k, s in enumerate(slots):  # time limit or first solution: close the trials still running
         if s is not None:
             model, accuracy, codes = evaluate(k)
-            finish(k, accuracy[1] == 1.0, accuracy, model, codes)
+            if accuracy[1] < 1.0 and s.solution is not None:
+                finish(k, True, s.solution[2], s.solution[1], s.solution[3], s.solution[0])
+            else:
+                finish(k, accuracy[1] == 1.0, accuracy, model, codes)
     solved = [r for r in results if r.solved]  # in the order they were found
     best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
     results.sort(key=lambda r: r.trial)

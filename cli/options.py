@@ -40,6 +40,9 @@ def solver_options(defaults: dict | None = None):
                          show_default=True, help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
+            click.option("--polish", type=click.IntRange(min=0), default=d.get("polish", 0), show_default=True,
+                         help="After an early verified read-out, iterate up to this many more iterations "
+                              "towards a converged gap (sparser weights, smaller circuits)."),
             click.option("--all-trials", is_flag=True,
                          help="Run every trial to its end instead of stopping at the first solution "
                               "(for success-rate studies; result.json lists every trial)."),
@@ -52,7 +55,8 @@ def solver_options(defaults: dict | None = None):
 
 
 def fit_kwargs(opts: dict) -> dict:
-    keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend", "dtype")
+    keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend", "dtype",
+            "polish")
     kwargs = {k: opts[k] for k in keys}
     kwargs["stop_on_first"] = not opts.get("all_trials", False)
     return kwargs
