@@ -89,7 +89,8 @@ def test_polish_turns_an_early_read_out_into_a_converged_one():
     data = multiplier(2)
     r = fit(data, arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=4, seed=0, polish=3000)
     assert r.solved and r.model.accuracy(data) == (1.0, 1.0)
-    winner = [t for t in r.trials if t.solved and t.iterations == r.iterations][0]
+    winner = r.trials[r.model.hyperparameters["trial"]]
+    assert winner.solved and winner.iterations == r.iterations
     assert winner.first_solved_at is not None and winner.first_solved_at <= winner.iterations
     if winner.first_solved_at < winner.iterations:   # it was polished: then the gap has converged
         assert winner.gap < 0.01
