@@ -97,7 +97,7 @@ def test_abc_optimize_reaches_the_2x2_optimum(circ_trained_2x2):
     net = extract_circuit(circ_trained_2x2[0], data).network
     result = eda.abc_optimize(net)
     assert result.before["gates2"] == 8
-    assert result.after["gates2"] == 7  # 5 AND + 2 XOR, NOT free: the known optimum
+    assert result.after["gates2"] == 7  # the known optimum for 2x2 (e.g. 5 AND + 2 XOR), NOT free
     assert result.cec.equivalent
     assert np.array_equal(simulate(result.network, data.inputs), data.outputs)
     assert result.network.input_names == net.input_names and result.network.output_names == net.output_names

