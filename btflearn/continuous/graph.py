@@ -175,6 +175,15 @@ class Graph:
         self.ops.append(OpRecord(kind, ops, None if outv is None else outv.idx, attrs))
         return outv
 
+    def is_clamped(self, var: Var) -> np.ndarray:
+        """Which entries of a Var are fixed in every solution: data inputs and constants."""
+        if var.kind != VALUE:
+            return np.zeros(var.shape, bool)
+        fixed = np.asarray(self.const_idx, np.int64)
+        if self.input_idx is not None:
+            fixed = np.concatenate([fixed, self.input_idx])
+        return np.isin(var.idx, fixed)
+
     # ---------------------------------------------------------------------------------- bookkeeping
     def value_counts(self) -> np.ndarray:
         """How many private copies each value slot has (operands and outputs of ops)."""

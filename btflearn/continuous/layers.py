@@ -23,7 +23,7 @@ import numpy as np
 
 from btflearn.errors import ArchitectureError
 
-from .graph import Var, concatenate
+from .graph import VALUE, Var, concatenate
 
 
 @dataclass(frozen=True)
@@ -116,13 +116,43 @@ class Recorder:
         return self.g.op("quant_sum", [d, b], attrs=act.attrs())
 
     def _affine(self, name, rows: Var, units, act):
-        """act(rows @ W + b) for each row of the (P, n) value array ``rows``: P*units dot ops."""
+        """act(rows @ W + b) for each row of the (P, n) value array ``rows``: P*units dot ops.
+
+        Entries of a row that are data or constants make the op exactly linear in them: rows whose
+        entries are all fixed become ``linear`` ops, rows with some fixed entries ``dot_linear`` ops,
+        the rest bilinear ``dot`` ops (rows are grouped by which columns are fixed)."""
         P, n = rows.shape
         W = self.g.param(f"{name}/w", (n, units), fan_in=n)
         b = self.g.param(f"{name}/b", (units,), fan_in=0)
-        a_idx = np.broadcast_to(W.idx.T[None], (P, units, n)).reshape(P * units, n)
-        x_idx = np.broadcast_to(rows.idx[:, None, :], (P, units, n)).reshape(P * units, n)
-        d = self.g.op("dot", [Var(self.g, W.kind, a_idx), Var(self.g, rows.kind, x_idx)])
+        fixed = self.g.is_clamped(rows)
+        d_idx = np.zeros((P, units), np.int64)
+        patterns, which = np.unique(fixed, axis=0, return_inverse=True)
+        for k, pattern in enumerate(patterns):
+            sel = np.flatnonzero(which.ravel() == k)
+            cols_c, cols_v = np.flatnonzero(pattern), np.flatnonzero(~pattern)
+
+            def expand(idx2d, cols, kind, row_major):
+                # (len(sel) * units, len(cols)) operand: instance (row r, unit j)
+                if row_major:      # rows entries, the same for every unit
+                    block = idx2d[sel][:, cols]
+                    block = np.broadcast_to(block[:, None, :], (sel.size, units, cols.size))
+                else:              # weight columns, the same for every row
+                    block = np.broadcast_to(idx2d[cols].T[None], (sel.size, units, cols.size))
+                return Var(self.g, kind, block.reshape(sel.size * units, cols.size))
+
+            if cols_v.size == 0:
+                operands = [expand(W.idx, cols_c, W.kind, False), expand(rows.idx, cols_c, rows.kind, True)]
+                kind = "linear"
+            elif cols_c.size == 0:
+                operands = [expand(W.idx, cols_v, W.kind, False), expand(rows.idx, cols_v, rows.kind, True)]
+                kind = "dot"
+            else:
+                operands = [expand(W.idx, cols_c, W.kind, False), expand(W.idx, cols_v, W.kind, False),
+                            expand(rows.idx, cols_v, rows.kind, True), expand(rows.idx, cols_c, rows.kind, True)]
+                kind = "dot_linear"
+            d = self.g.op(kind, operands)
+            d_idx[sel] = d.idx.reshape(sel.size, units)
+        d = Var(self.g, VALUE, d_idx.reshape(-1))
         bias = Var(self.g, b.kind, np.broadcast_to(b.idx[None], (P, units)).reshape(-1))
         return self._activate(d, bias, act).reshape(P, units)
 
@@ -279,30 +309,30 @@ def build(name: str, classes: int = 10, act="relu", width: int | None = None):
 
 
 # ------------------------------------------------------------------------------------------ parameters
-def init_params(graph, key, dtype=None):
-    """He-normal weights (std sqrt(2 / fan_in)) and zero biases, one array per named parameter."""
-    import jax
+def init_params(graph, seed: int, dtype=np.float32):
+    """He-normal weights (std sqrt(2 / fan_in)) and zero biases, one array per named parameter, drawn
+    with NumPy from ``seed`` in sorted name order (the same for every method)."""
     import jax.numpy as jnp
 
-    dtype = dtype or jnp.float32
+    rng = np.random.default_rng(int(seed))
     params = {}
-    keys = jax.random.split(key, max(len(graph.params), 1))
-    for k, (name, spec) in zip(keys, sorted(graph.params.items())):
+    for name, spec in sorted(graph.params.items()):
         if spec.fan_in > 0:
-            params[name] = jax.random.normal(k, spec.idx.shape, dtype) * np.sqrt(2.0 / spec.fan_in)
+            w = rng.standard_normal(spec.idx.shape) * np.sqrt(2.0 / spec.fan_in)
         else:
-            params[name] = jnp.zeros(spec.idx.shape, dtype)
+            w = np.zeros(spec.idx.shape)
+        params[name] = jnp.asarray(w, dtype)
     return params
 
 
 def params_to_flat(graph, params):
     import jax.numpy as jnp
 
-    dtype = next(iter(params.values())).dtype if params else jnp.float32
-    flat = jnp.zeros(graph.n_params, dtype)
+    first = next(iter(params.values()), None)
+    flat = np.zeros(graph.n_params, np.float32 if first is None else np.asarray(first).dtype)
     for name, spec in graph.params.items():
-        flat = flat.at[spec.idx.ravel()].set(jnp.ravel(params[name]))
-    return flat
+        flat[spec.idx.ravel()] = np.asarray(params[name]).ravel()
+    return jnp.asarray(flat)
 
 
 def flat_to_params(graph, flat):

@@ -6,6 +6,8 @@ generic (float32 for training, float64 in the tests) and never return NaN for fi
 
 Ops (forward f, projection onto {(x, y): y = f(x)}):
 - ``dot``: y = a . b, the bilinear projection (Newton root of the Lagrange multiplier);
+- ``linear``: y = a . c with c constant (data): a hyperplane in (a, y);
+- ``dot_linear``: y = a_c . c + a_v . b_v, c constant: the bilinear root with a linear term;
 - ``sum``: y = sum(x), a hyperplane;
 - ``relu_sum``: y = max(0, sum(x)), ReLU fused with the sum that feeds it (bias + dot);
 - ``quant_sum``: y = q(sum(x)), q a staircase of evenly spaced levels (zero gradient a.e.);
@@ -22,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "dot", "project_dot", "project_sum", "project_relu_sum", "project_quant_sum", "quantize",
+    "dot", "project_dot", "project_linear", "project_dot_linear", "project_sum", "project_relu_sum", "project_quant_sum", "quantize",
     "project_max", "project_box", "relu_sum", "quant_sum",
 ]
 
@@ -43,8 +45,12 @@ def dot(a, b):
     return jnp.dot(a, b)
 
 
-def project_dot(a, b, z, max_iter: int = 64):
-    """Nearest (a', b', z') to (a, b, z) with a' . b' = z'.
+def _bilinear_root(a, b, zeta, kappa, max_iter: int = 64):
+    """The bilinear projection's multiplier: t in [-1, 1] and the moved (a', b') for the constraint
+    a' . b' + kappa t = zeta (kappa >= 1). ``project_dot`` is kappa = 1, zeta = z (then z' = z - t);
+    ``project_dot_linear`` adds a part with constant inputs (kappa = 1 + |c|^2, zeta = z - a_c . c).
+
+    For project_dot: nearest (a', b', z') to (a, b, z) with a' . b' = z'.
 
     Lagrange: a' = (a + t b)/(1 - t^2), b' = (b + t a)/(1 - t^2), z' = z - t, t the unique root in
     (-1, 1) of G(t) = [(1 + t^2) p + t q]/(1 - t^2)^2 + t - z (p = a.b, q = |a|^2 + |b|^2).
@@ -60,9 +66,10 @@ def project_dot(a, b, z, max_iter: int = 64):
 
     Degenerate case, handled explicitly: U = 0 (a = -b) with G(1^-) < 0 has no root in (-1, 1); the
     infimum is the limit t = 1: V' = V/2, z' = z - 1 and U' any vector of length sqrt(2(z - 1) + Q/4)
-    (we take the direction of U when U is not exactly zero, else the first axis).
+    (we take the direction of U when U is not exactly zero, else the first axis). With kappa: replace
+    t by kappa t in G and z - 1 by zeta - kappa in the limit.
     """
-    a, b, z = _float(a, b, z)
+    a, b, z, kappa = _float(a, b, zeta, kappa)
     fi = _finfo(a)
     one = jnp.ones((), a.dtype)
     zero = jnp.zeros((), a.dtype)
@@ -75,10 +82,11 @@ def project_dot(a, b, z, max_iter: int = 64):
     V = (b - a) * r2
     P = jnp.dot(U, U)
     Q = jnp.dot(V, V)
-    g1 = 1.0 - z - Q / 8.0  # lim_{t -> 1} G(t) without the P term
+    g1 = kappa - z - Q / 8.0  # lim_{t -> 1} G(t) without the P term
 
     # bracket for w = 1 - t on (0, 1]: G >= P/(2w^2) - Q/2 - z and G <= P/(2w^2) + g1, so the root has
-    # w_lo = sqrt(P/(Q + 2z)) <= w <= w_hi = sqrt(P/(-2 g1)) (each bound where it applies), and t >= 0.
+    # w_lo = sqrt(P/(Q + 2z)) <= w <= w_hi = sqrt(P/(-2 g1)) (each bound where it applies), and t >= 0
+    # (here z stands for zeta).
     denom_lo = Q + 2.0 * z
     w_lo = jnp.where(denom_lo > 0, jnp.sqrt(P / jnp.where(denom_lo > 0, denom_lo, one)), one)
     w_lo = jnp.clip(w_lo, 0.0, 1.0)
@@ -91,11 +99,11 @@ def project_dot(a, b, z, max_iter: int = 64):
 
     def G(t, w):
         w = jnp.maximum(w, tiny_w)
-        return 0.5 * P / (w * w) - 0.5 * Q / ((1.0 + t) ** 2) + t - z
+        return 0.5 * P / (w * w) - 0.5 * Q / ((1.0 + t) ** 2) + kappa * t - z
 
     def dG(t, w):
         w = jnp.maximum(w, tiny_w)
-        return P / (w * w * w) + Q / ((1.0 + t) ** 3) + 1.0
+        return P / (w * w * w) + Q / ((1.0 + t) ** 3) + kappa
 
     # bracket ends as (t, w) pairs: left end G <= 0, right end G >= 0
     tl, wl = jnp.where(w_hi < 1.0, 1.0 - w_hi, zero), w_hi
@@ -115,7 +123,7 @@ def project_dot(a, b, z, max_iter: int = 64):
         tn, wn = t + d, w - d
         # stop at full relative precision of t (or w), or when the step is below the rounding noise of G
         wc = jnp.maximum(w, tiny_w)
-        noise = (jnp.abs(z) + 0.5 * P / (wc * wc) + 0.5 * Q / ((1.0 + t) ** 2) + jnp.abs(t)) / dg
+        noise = (jnp.abs(z) + 0.5 * P / (wc * wc) + 0.5 * Q / ((1.0 + t) ** 2) + kappa * jnp.abs(t)) / dg
         scale = jnp.maximum(jnp.minimum(jnp.abs(tn), wn), tiny_w) + noise
         converged = (jnp.abs(d) <= tol * scale) | (g == 0)
         inside = (tn >= tl) & (tn <= tr) & (wn >= wr) & (wn <= wl) & jnp.isfinite(d)
@@ -146,10 +154,34 @@ def project_dot(a, b, z, max_iter: int = 64):
     direction = jnp.where(umax > 0, Un, e0)
     Up = jnp.where(degenerate, direction * jnp.sqrt(jnp.maximum(-2.0 * g1, 0.0)), Up)
     Vp = V / (1.0 + t)
-    zp = z - t
     ap = (Up - Vp) * r2
     bp = (Up + Vp) * r2
-    return ap * sgn, bp, zp * sgn
+    return ap * sgn, bp, t * sgn
+
+
+def project_dot(a, b, z, max_iter: int = 64):
+    """Nearest (a', b', z') to (a, b, z) with a' . b' = z' (see ``_bilinear_root``)."""
+    a, b, z = _float(a, b, z)
+    ap, bp, t = _bilinear_root(a, b, z, jnp.ones((), a.dtype), max_iter)
+    return ap, bp, z - t
+
+
+def project_linear(a, c, z):
+    """Nearest (a', z') with a' . c = z' for a CONSTANT c (a layer fed by data): the hyperplane
+    a . c - z = 0 in (a, z): t = (z - a . c)/(1 + |c|^2), a' = a + t c, z' = z - t."""
+    a, c, z = _float(a, c, z)
+    t = (z - jnp.dot(a, c)) / (1.0 + jnp.dot(c, c))
+    return a + t * c, z - t
+
+
+def project_dot_linear(a_c, a_v, b_v, c, z, max_iter: int = 64):
+    """Nearest (a_c', a_v', b_v', z') with a_c' . c + a_v' . b_v' = z' for a CONSTANT c (an RNN cell:
+    data x_t next to the free state h). Lagrange: a_c' = a_c + t c, z' = z - t and (a_v', b_v') the
+    bilinear move with the same t, so t solves the bilinear equation with kappa = 1 + |c|^2 and
+    zeta = z - a_c . c; the minimiser has |t| <= 1 as in the pure case."""
+    a_c, a_v, b_v, c, z = _float(a_c, a_v, b_v, c, z)
+    ap, bp, t = _bilinear_root(a_v, b_v, z - jnp.dot(a_c, c), 1.0 + jnp.dot(c, c), max_iter)
+    return a_c + t * c, ap, bp, z - t
 
 
 # ------------------------------------------------------------------------------------- sums and ReLU
@@ -276,8 +308,22 @@ def _max_project(operands, y):
     return [x], y
 
 
+def _linear_project(operands, y):
+    a, z = project_linear(operands[0], operands[1], y)
+    return [a, operands[1]], z
+
+
+def _dot_linear_project(operands, y):
+    a_c, a_v, b_v, z = project_dot_linear(*operands, y)
+    return [a_c, a_v, b_v, operands[3]], z
+
+
 OPS = {
     "dot": OpDef(lambda ops: dot(ops[0], ops[1]), _dot_project),
+    # operands (a, c), c constant (inputs, constants): returned unchanged
+    "linear": OpDef(lambda ops: dot(ops[0], ops[1]), _linear_project),
+    # operands (a_c, a_v, b_v, c), c constant: a_c . c + a_v . b_v
+    "dot_linear": OpDef(lambda ops: dot(ops[0], ops[3]) + dot(ops[1], ops[2]), _dot_linear_project),
     "sum": _concat_op(jnp.sum, project_sum),
     "relu_sum": _concat_op(relu_sum, project_relu_sum),
     "quant_sum": _concat_op(quant_sum, project_quant_sum),

@@ -207,12 +207,15 @@ def margin_box(y, margin: float, cap: float):
 
 def make_batch_solver(prog: Program, iters: int, beta: float = 0.5, margin: float = 1.0,
                       cap: float = float("inf")):
-    """A jitted ``solve(pars, x, y) -> (pars', gap)``: ``iters`` RRR steps on one mini-batch from the
-    warm start that ``pars`` defines; ``gap`` is |P_A(r) - P_B(z)| at the last step (0 at a solution)."""
+    """A jitted ``solve(pars, x, y, iters=iters) -> (pars', gap)``: RRR steps on one mini-batch from the
+    warm start that ``pars`` defines; ``gap`` is |P_A(r) - P_B(z)| at the last step (0 at a solution),
+    per item. ``iters`` may be changed per call without recompiling."""
     import jax
     import jax.numpy as jnp
 
-    def solve(pars, x, y):
+    default_iters = int(iters)
+
+    def solve(pars, x, y, iters):
         lo, hi = margin_box(y, margin, cap)
         z = prog.gather(prog.forward_values(pars, x), pars)
 
@@ -230,4 +233,9 @@ def make_batch_solver(prog: Program, iters: int, beta: float = 0.5, margin: floa
         _, new_pars = prog.means(z, x)
         return new_pars, jnp.sqrt(gap / x.shape[0])
 
-    return jax.jit(solve)
+    compiled = jax.jit(solve)
+
+    def call(pars, x, y, iters=default_iters):
+        return compiled(pars, x, y, jnp.asarray(iters, jnp.int32))
+
+    return call

@@ -1,6 +1,6 @@
 """Training runs: the projection method and Adam on the same model, split, initialisation and batches.
 
-Every run is reproducible from its seed: the seed fixes the initial parameters (``jax.random``, the
+Every run is reproducible from its seed: the seed fixes the initial parameters (NumPy, the
 same for every method) and the order of the mini-batches (NumPy, the same for every method). Batches
 are ``batch`` items; a remainder of the training set smaller than a batch is skipped each epoch (it is
 a different remainder every epoch). Timing: ``seconds_per_epoch`` is the wall time of the training
@@ -73,6 +73,19 @@ def build_model(cfg: Config, classes: int, n_inputs: int):
     return model, record(model, (n_inputs,))
 
 
+# compiled pieces shared by runs that differ only in seed (no recompiling per seed)
+_COMPILED: dict = {}
+
+
+def _compiled(kind, key, make):
+    key = (kind,) + key
+    if key not in _COMPILED:
+        if len(_COMPILED) > 16:
+            _COMPILED.clear()
+        _COMPILED[key] = make()
+    return _COMPILED[key]
+
+
 def _batches(rng, n, batch):
     perm = rng.permutation(n)
     for i in range(0, n - batch + 1, batch):
@@ -99,27 +112,29 @@ def run(method: str, cfg: Config, split, log=None) -> dict:
     if method not in METHODS:
         raise BtfError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     cfg.validate()
-    model, graph = build_model(cfg, split.classes, split.x_train.shape[1])
-    params = layers.init_params(graph, jax.random.PRNGKey(cfg.seed))
-    predict = jax.jit(logits_fn(model))
+    arch = (cfg.model, cfg.width, cfg.activation, cfg.levels, split.classes, split.x_train.shape[1])
+    model, graph = _compiled("model", arch, lambda: build_model(cfg, split.classes, split.x_train.shape[1]))
+    params = layers.init_params(graph, cfg.seed)
+    predict = _compiled("predict", arch, lambda: jax.jit(logits_fn(model)))
     x_tr, y_tr = jnp.asarray(split.x_train), jnp.asarray(split.y_train)
     rng = np.random.default_rng(cfg.seed)
 
     if method == "projection":
         from .rrr import Program, make_batch_solver
 
-        prog = Program(graph)
-        solve = make_batch_solver(prog, cfg.iters, beta=cfg.beta, margin=cfg.margin)
+        solve = _compiled("projection", arch + (cfg.beta, cfg.margin), lambda: make_batch_solver(
+            Program(graph), cfg.iters, beta=cfg.beta, margin=cfg.margin))
         state = layers.params_to_flat(graph, params)
 
         def step(state, idx):
-            new, _gap = solve(state, x_tr[idx], y_tr[idx])
+            new, _gap = solve(state, x_tr[idx], y_tr[idx], cfg.iters)
             return new
 
         def current(state):
             return layers.flat_to_params(graph, state)
     else:
-        opt, adam_step = make_adam_step(model, cfg.lr, ste=(method == "adam-ste"))
+        opt, adam_step = _compiled("adam", arch + (cfg.lr, method), lambda: make_adam_step(
+            model, cfg.lr, ste=(method == "adam-ste")))
         state = (params, opt.init(params))
 
         def step(state, idx):
