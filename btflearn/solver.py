@@ -175,14 +175,12 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
 
     for k in range(T):
         start(k)
-    chunk = 8
+    # Read-outs are checked every `chunk` iterations. The chunk depends only on the size of one trial
+    # (never on timing or batch size), so a seed gives the same trials and iteration counts every run.
+    chunk = 2 ** int(math.log2(min(max(4e6 / (N * E), 1), 1024)))
     stop = False
     while not stop and any(s is not None for s in slots):
-        c0 = time.perf_counter()
         gap_out = eng.run(st, chunk)
-        dt = time.perf_counter() - c0
-        # aim for about 0.2 s per chunk so progress and time limits stay responsive
-        chunk = int(min(max(chunk * (0.2 / max(dt, 1e-4)), 1), 4 * chunk, 2000)) or 1
         for k, s in enumerate(slots):
             if s is None:
                 continue

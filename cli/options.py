@@ -143,13 +143,17 @@ def write_outputs(out: Path, result, dataset, report):
     result.model.save(out / "model.json")
     written = ["model.json"]
     if result.solved:
-        try:
-            from btflearn.circuits import export_all
-        except ImportError:
-            export_all = None
-        if export_all is not None:
-            stats = export_all(result.model, dataset, out)
-            report["circuit"] = stats
+        from btflearn.circuits import export_all, no_circuit_reason
+        from btflearn.dataset import Dataset
+        if result.codes is not None:  # free inputs: the circuit maps the learned codes to the outputs
+            dataset = Dataset(result.codes, dataset.outputs, readout=dataset.readout, name=dataset.name,
+                              output_names=dataset.output_names)
+        reason = no_circuit_reason(result.model, dataset)
+        if reason:
+            report["circuit"] = f"not exported: {reason}"
+            click.echo(f"no circuit written: {reason}", err=True)
+        else:
+            report["circuit"] = export_all(result.model, dataset, out)
             written += ["circuit.blif", "circuit.v", "circuit.aag", "circuit.dot"]
     (out / "result.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
     written.append("result.json")
