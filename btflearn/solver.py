@@ -70,6 +70,12 @@ def _checkpoints():
         k = max(k + 1, int(math.ceil(k * 1.1)))
 
 
+def _early(solution):
+    """finish() arguments for a trial's recorded early solution."""
+    iteration, model, accuracy, codes, gap = solution
+    return accuracy, model, codes, iteration, gap
+
+
 class _Slot:
     def __init__(self, trial, seed, start):
         self.trial, self.seed, self.start = trial, seed, start
@@ -77,7 +83,7 @@ class _Slot:
         self.ticks = _checkpoints()
         self.next_tick = next(self.ticks)
         self.last_gap = math.inf
-        self.solution = None      # (iteration, model, accuracy, codes) of the first verified read-out
+        self.solution = None      # (iteration, model, accuracy, codes, gap) of the first verified read-out
         self.polish_until = 0
 
 
@@ -161,10 +167,12 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         data = dataset if codes is None else Dataset(codes, dataset.outputs, readout=dataset.readout)
         return model, model.accuracy(data), codes
 
-    def finish(slot_index, solved, accuracy, model, codes, iterations=None):
+    def finish(slot_index, solved, accuracy, model, codes, iterations=None, gap=None):
         s = slots[slot_index]
         if not s.history or s.history[-1][0] != int(st.iters[slot_index]):
             s.history.append((int(st.iters[slot_index]), s.last_gap))
+        if gap is not None:  # an early solution: report the gap it was read out at
+            s.last_gap = gap
         iterations = int(st.iters[slot_index]) if iterations is None else iterations
         first = s.solution[0] if s.solution else (iterations if solved else None)
         results.append(TrialResult(s.trial, s.seed, solved, iterations, s.last_gap, s.best,
@@ -197,14 +205,13 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
             model, accuracy, codes = evaluate(k)
             exact = accuracy[1] == 1.0
             if exact and s.solution is None and polish and s.last_gap >= gapstop:
-                s.solution = (done, model, accuracy, codes)   # verified; polish it towards a small gap
+                s.solution = (done, model, accuracy, codes, s.last_gap)  # verified; polish towards a small gap
                 s.polish_until = done + int(polish)
             if exact and (s.last_gap < gapstop or not polish):
                 finish(k, True, accuracy, model, codes)
             elif s.solution is not None and (done >= s.polish_until or st.status[k] == AT_MAX_ITER):
                 # polishing budget spent: the latest verified read-out (the early one if the current fails)
-                finish(k, True, *((accuracy, model, codes) if exact else
-                                  (s.solution[2], s.solution[1], s.solution[3], s.solution[0])))
+                finish(k, True, *((accuracy, model, codes) if exact else _early(s.solution)))
             elif st.status[k] == BELOW_GAPSTOP:
                 # small gap but not yet a verified solution: keep going with a tighter threshold
                 st.gapstop[k] *= 0.5
@@ -229,7 +236,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         if s is not None:
             model, accuracy, codes = evaluate(k)
             if accuracy[1] < 1.0 and s.solution is not None:
-                finish(k, True, s.solution[2], s.solution[1], s.solution[3], s.solution[0])
+                finish(k, True, *_early(s.solution))
             else:
                 finish(k, accuracy[1] == 1.0, accuracy, model, codes)
     solved = [r for r in results if r.solved]  # in the order they were found
