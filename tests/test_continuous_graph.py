@@ -12,8 +12,8 @@ from btflearn.errors import ArchitectureError  # noqa: E402
 RNG = np.random.default_rng(7)
 
 
-def _forward_both(model, n_in, items=4, seed=0):
-    g = graph.record(model, (n_in,))
+def _forward_both(model, n_in, items=4, seed=0, fuse=True):
+    g = graph.record(model, (n_in,), fuse=fuse)
     params = layers.init_params(g, seed)
     params = {k: v + 0.1 * jnp.asarray(RNG.normal(size=v.shape), jnp.float32) for k, v in params.items()}
     x = jnp.asarray(RNG.uniform(-1, 1, size=(items, n_in)), jnp.float32)
@@ -23,28 +23,37 @@ def _forward_both(model, n_in, items=4, seed=0):
     return np.asarray(direct), np.asarray(vals[:, prog.out_idx]), g
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("mlp", {}), ("cnn", {}), ("rnn", {}),
-    ("mlp", {"act": layers.Quant(levels=3)}),
+@pytest.mark.parametrize("name,kwargs,fuse", [
+    ("mlp", {}, True), ("cnn", {}, True), ("rnn", {}, True), ("rnn", {}, False), ("cnn", {}, False),
+    ("mlp", {"act": layers.Quant(levels=3)}, True),
 ])
-def test_recorded_graph_computes_the_model(name, kwargs):
+def test_recorded_graph_computes_the_model(name, kwargs, fuse):
     model = layers.build(name, width=6, **kwargs)
-    direct, recorded, g = _forward_both(model, 64)
+    direct, recorded, g = _forward_both(model, 64, fuse=fuse)
     np.testing.assert_allclose(recorded, direct, rtol=1e-5, atol=1e-5)
     assert g.output.shape == (10,)
 
 
 def test_ops_fed_by_data_are_linear():
-    """First layers see only data: linear ops; an RNN cell sees data next to its state: dot_linear
-    (its first step, with the zero initial state, is linear); deeper layers are bilinear dots."""
+    """Unfused: first layers see only data (linear ops); an RNN cell sees data next to its state
+    (dot_linear; its first step, from the zero state, is linear); deeper layers are bilinear dots, then
+    bias + activation ops. Fused: one op per unit, the bias a weight on the shared constant 1."""
     kinds = {}
     for name in ("mlp", "cnn", "rnn"):
-        g = graph.record(layers.build(name, width=4), (64,))
-        kinds[name] = [r.kind for r in g.ops]
-    assert kinds["mlp"] == ["linear", "relu_sum", "dot", "sum"]
-    assert kinds["cnn"] == ["linear", "relu_sum", "max", "dot", "sum"]
-    assert kinds["rnn"][:4] == ["linear", "relu_sum", "dot_linear", "relu_sum"]
-    assert kinds["rnn"][-2:] == ["dot", "sum"]
+        for fuse in (False, True):
+            g = graph.record(layers.build(name, width=4), (64,), fuse=fuse)
+            kinds[name, fuse] = [r.kind for r in g.ops]
+    assert kinds["mlp", False] == ["linear", "relu_sum", "dot", "sum"]
+    assert kinds["cnn", False] == ["linear", "relu_sum", "max", "dot", "sum"]
+    assert kinds["rnn", False][:4] == ["linear", "relu_sum", "dot_linear", "relu_sum"]
+    assert kinds["rnn", False][-2:] == ["dot", "sum"]
+    assert kinds["mlp", True] == ["dot_linear_relu", "dot_linear"]
+    assert kinds["cnn", True] == ["dot_linear_relu", "max", "dot_linear"]
+    assert kinds["rnn", True] == ["dot_linear_relu"] * 8 + ["dot_linear"]
+    g = graph.record(layers.build("mlp", width=4), (64,), fuse=True)
+    first = g.ops[0]
+    assert first.operands[1][1].shape == (4, 0)          # no bilinear part: data and the constant 1 only
+    assert first.operands[3][1].shape == (4, 65)
 
 
 def test_same_padding_conv_and_layer_reuse():
@@ -57,7 +66,7 @@ def test_same_padding_conv_and_layer_reuse():
     direct, recorded, g = _forward_both(model, 32)
     np.testing.assert_allclose(recorded, direct, rtol=1e-5, atol=1e-5)
     assert set(g.params) == {"c/w", "c/b", "d/w", "d/b", "d2/w", "d2/b"}
-    assert g._zero is not None                           # padding shares one zero constant
+    assert 0.0 in g._shared                              # padding shares one zero constant
 
 
 def test_conv_patches_match_lax_conv():
@@ -149,9 +158,8 @@ def test_concur_is_the_averaging_projection():
     assert abs(inner) < 1e-3
     # parameters: the plain mean of all copies over the batch; inputs clamped to the data
     vals, p = means(z, x)
-    dot_group = next(gr for gr, (ops, out) in zip(prog.groups, z[0]) if gr.kind == "dot")
-    k = prog.groups.index(dot_group)
-    w_copies = z[0][k][0][0]                        # (B, K, n) copies of the first dot's weights
+    k, dot_group = next((k, gr) for k, gr in enumerate(prog.groups) if gr.operands[0][0] == "param")
+    w_copies = z[0][k][0][0]                        # (B, K, n) copies of the first op's weights
     idx = dot_group.operands[0][1]
     np.testing.assert_allclose(np.asarray(p)[idx[0, 0]],
                                np.mean(np.asarray(w_copies)[:, 0, 0]), rtol=1e-5)

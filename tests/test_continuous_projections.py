@@ -134,6 +134,35 @@ def test_linear_projection_is_the_hyperplane_projection():
     assert np.all((cos > 1 - 1e-9) | (np.linalg.norm(move, axis=1) < 1e-12))
 
 
+@pytest.mark.parametrize("nc,nv", [(1, 2), (2, 1), (3, 0)])
+def test_dot_linear_relu_projection(nc, nv):
+    """y = relu(a_c . c + a_v . b_v), c constant: a dense unit with bias and ReLU as one op. Both
+    pieces of the graph (flat and linear) must be reached."""
+    proj = _batched(P.project_dot_linear_relu)
+    AC, AV, BV = (RNG.normal(size=(N_QUERIES, k)) for k in (nc, nv, nv))
+    C = RNG.normal(size=(N_QUERIES, nc))
+    Y = RNG.normal(size=N_QUERIES) * 2
+    ac, av, bv, y = map(np.asarray, proj(AC, AV, BV, C, Y))
+    s = (ac * C).sum(1) + (av * bv).sum(1)
+    np.testing.assert_allclose(y, np.maximum(s, 0), atol=1e-9)
+    assert (y == 0).any() and (y > 0).any()
+    again = [np.asarray(o) for o in proj(ac, av, bv, C, y)]
+    for o, ref in zip(again, (ac, av, bv, y)):
+        np.testing.assert_allclose(o, ref, atol=1e-9)
+    dist = ((ac - AC) ** 2).sum(1) + ((av - AV) ** 2).sum(1) + ((bv - BV) ** 2).sum(1) + (y - Y) ** 2
+
+    def sampler(k):
+        local = k % 2 == 0
+        s_ = 0.05 if local else 2.0
+        acp = (ac if local else AC) + RNG.normal(size=AC.shape) * s_
+        avp = (av if local else AV) + RNG.normal(size=AV.shape) * s_
+        bvp = (bv if local else BV) + RNG.normal(size=BV.shape) * s_
+        return acp, avp, bvp, np.maximum((acp * C).sum(1) + (avp * bvp).sum(1), 0)
+
+    _no_nearer(dist, sampler, lambda p: ((p[0] - AC) ** 2).sum(1) + ((p[1] - AV) ** 2).sum(1)
+               + ((p[2] - BV) ** 2).sum(1) + (p[3] - Y) ** 2)
+
+
 # ------------------------------------------------------------------------------------ sums and ReLU(sum)
 def _check_sum_like(proj, f, m, scale=1.5, static=None, on_graph=None):
     static = static or {}

@@ -109,7 +109,7 @@ class Graph:
     params: dict = field(default_factory=dict)
     ops: list = field(default_factory=list)
     output: Var | None = None
-    _zero: int | None = None
+    _shared: dict = field(default_factory=dict)   # constant value -> its slot
 
     def _alloc_values(self, shape) -> Var:
         n = int(np.prod(shape, dtype=np.int64))
@@ -125,17 +125,15 @@ class Graph:
         return v
 
     def constant(self, shape, value: float = 0.0) -> Var:
-        """A constant array; all zeros share one slot (padding, an RNN's initial state)."""
-        if value == 0.0:
-            if self._zero is None:
-                self._zero = self._alloc_values(()).idx.item()
-                self.const_idx.append(self._zero)
-                self.const_val.append(0.0)
-            return Var(self, VALUE, np.full(shape, self._zero, dtype=np.int64))
-        v = self._alloc_values(shape)
-        self.const_idx.extend(v.idx.ravel().tolist())
-        self.const_val.extend([float(value)] * v.size)
-        return v
+        """A constant array; every entry of one value shares one slot (zeros for padding and an RNN's
+        initial state, ones for the input that carries a bias)."""
+        value = float(value)
+        if value not in self._shared:
+            slot = self._alloc_values(()).idx.item()
+            self._shared[value] = slot
+            self.const_idx.append(slot)
+            self.const_val.append(value)
+        return Var(self, VALUE, np.full(shape, self._shared[value], dtype=np.int64))
 
     def param(self, name: str, shape, fan_in: int) -> Var:
         shape = tuple(int(s) for s in shape)
@@ -212,13 +210,14 @@ class Graph:
         return f"{self.n_values} values, {self.n_params} parameters, ops per item: {ops}"
 
 
-def record(model, input_shape) -> Graph:
-    """Run ``model(nn, x)`` with the recording interpreter; returns the graph (output in ``graph.output``)."""
+def record(model, input_shape, fuse: bool = True) -> Graph:
+    """Run ``model(nn, x)`` with the recording interpreter; returns the graph (output in ``graph.output``).
+    ``fuse``: a dense unit with ReLU (or no activation) is one op with its bias (see layers.Recorder)."""
     from .layers import Recorder
 
     g = Graph()
     x = g.input(tuple(input_shape))
-    out = model(Recorder(g), x)
+    out = model(Recorder(g, fuse=fuse), x)
     if not isinstance(out, Var) or out.kind != VALUE:
         raise ArchitectureError("a model must return an array computed from its input")
     if out.ndim != 1:

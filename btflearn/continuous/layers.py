@@ -96,10 +96,16 @@ def _check_hwc(x, what):
 
 # ------------------------------------------------------------------------------------------ recording
 class Recorder:
-    """Records layers as elementary ops on a :class:`~btflearn.continuous.graph.Graph`."""
+    """Records layers as elementary ops on a :class:`~btflearn.continuous.graph.Graph`.
 
-    def __init__(self, graph):
+    ``fuse=True`` (the default) records a dense unit with ReLU as ONE op, ``dot_linear_relu`` (its bias
+    a weight on a constant-1 input), and one without activation as ``dot_linear`` / ``linear``: half
+    the depth, so the projection method carries information through the net twice as fast.
+    ``fuse=False`` records dot products, then the bias and activation as a separate op."""
+
+    def __init__(self, graph, fuse: bool = True):
         self.g = graph
+        self.fuse = fuse
 
     def zeros(self, shape):
         return self.g.constant(shape, 0.0)
@@ -116,45 +122,56 @@ class Recorder:
         return self.g.op("quant_sum", [d, b], attrs=act.attrs())
 
     def _affine(self, name, rows: Var, units, act):
-        """act(rows @ W + b) for each row of the (P, n) value array ``rows``: P*units dot ops.
+        """act(rows @ W + b) for each row of the (P, n) value array ``rows``: P*units ops.
 
-        Entries of a row that are data or constants make the op exactly linear in them: rows whose
-        entries are all fixed become ``linear`` ops, rows with some fixed entries ``dot_linear`` ops,
-        the rest bilinear ``dot`` ops (rows are grouped by which columns are fixed)."""
+        Entries of a row that are data or constants make the op exactly linear in them: rows are
+        grouped by which columns are fixed; a group with no fixed column is bilinear (``dot``), one
+        with only fixed columns ``linear``, else ``dot_linear``. Fused (relu / linear activations):
+        the bias joins the fixed part as a weight on the constant 1, and a ReLU unit is one
+        ``dot_linear_relu`` op."""
+        act = _check_act(act)
         P, n = rows.shape
         W = self.g.param(f"{name}/w", (n, units), fan_in=n)
         b = self.g.param(f"{name}/b", (units,), fan_in=0)
         fixed = self.g.is_clamped(rows)
-        d_idx = np.zeros((P, units), np.int64)
+        fuse = self.fuse and act in ("relu", "linear")
+        one = self.g.constant((), 1.0) if fuse else None
+        out_idx = np.zeros((P, units), np.int64)
         patterns, which = np.unique(fixed, axis=0, return_inverse=True)
         for k, pattern in enumerate(patterns):
-            sel = np.flatnonzero(which.ravel() == k)
+            sel = np.flatnonzero(np.ravel(which) == k)
+            K = sel.size * units
             cols_c, cols_v = np.flatnonzero(pattern), np.flatnonzero(~pattern)
 
-            def expand(idx2d, cols, kind, row_major):
-                # (len(sel) * units, len(cols)) operand: instance (row r, unit j)
-                if row_major:      # rows entries, the same for every unit
-                    block = idx2d[sel][:, cols]
-                    block = np.broadcast_to(block[:, None, :], (sel.size, units, cols.size))
-                else:              # weight columns, the same for every row
-                    block = np.broadcast_to(idx2d[cols].T[None], (sel.size, units, cols.size))
-                return Var(self.g, kind, block.reshape(sel.size * units, cols.size))
+            def per_unit(cols):       # weight columns, the same for every row: (K, len(cols))
+                return np.broadcast_to(W.idx[cols].T[None], (sel.size, units, cols.size)).reshape(K, -1)
 
-            if cols_v.size == 0:
-                operands = [expand(W.idx, cols_c, W.kind, False), expand(rows.idx, cols_c, rows.kind, True)]
-                kind = "linear"
-            elif cols_c.size == 0:
-                operands = [expand(W.idx, cols_v, W.kind, False), expand(rows.idx, cols_v, rows.kind, True)]
-                kind = "dot"
+            def per_row(cols):        # row entries, the same for every unit: (K, len(cols))
+                block = rows.idx[sel][:, cols]
+                return np.broadcast_to(block[:, None, :], (sel.size, units, cols.size)).reshape(K, -1)
+
+            a_c, c = per_unit(cols_c), per_row(cols_c)
+            a_v, b_v = per_unit(cols_v), per_row(cols_v)
+            if fuse:
+                bias = np.broadcast_to(b.idx[None], (sel.size, units)).reshape(K, 1)
+                a_c = np.concatenate([a_c, bias], axis=1)
+                c = np.concatenate([c, np.full((K, 1), one.idx.item())], axis=1)
+            P_, V_ = W.kind, rows.kind
+            if fuse and act == "relu":
+                kind, ops = "dot_linear_relu", [(P_, a_c), (P_, a_v), (V_, b_v), (V_, c)]
+            elif cols_v.size == 0:
+                kind, ops = "linear", [(P_, a_c), (V_, c)]
+            elif a_c.shape[1] == 0:
+                kind, ops = "dot", [(P_, a_v), (V_, b_v)]
             else:
-                operands = [expand(W.idx, cols_c, W.kind, False), expand(W.idx, cols_v, W.kind, False),
-                            expand(rows.idx, cols_v, rows.kind, True), expand(rows.idx, cols_c, rows.kind, True)]
-                kind = "dot_linear"
-            d = self.g.op(kind, operands)
-            d_idx[sel] = d.idx.reshape(sel.size, units)
-        d = Var(self.g, VALUE, d_idx.reshape(-1))
-        bias = Var(self.g, b.kind, np.broadcast_to(b.idx[None], (P, units)).reshape(-1))
-        return self._activate(d, bias, act).reshape(P, units)
+                kind, ops = "dot_linear", [(P_, a_c), (P_, a_v), (V_, b_v), (V_, c)]
+            d = self.g.op(kind, [Var(self.g, k_, i_) for k_, i_ in ops])
+            out_idx[sel] = d.idx.reshape(sel.size, units)
+        out = Var(self.g, VALUE, out_idx.reshape(-1))
+        if not fuse:
+            bias = Var(self.g, b.kind, np.broadcast_to(b.idx[None], (P, units)).reshape(-1))
+            out = self._activate(out, bias, act)
+        return out.reshape(P, units)
 
     def dense(self, name, x, units, act="relu"):
         return self._affine(name, x.reshape(1, -1), int(units), act).reshape(-1)

@@ -8,6 +8,8 @@ Ops (forward f, projection onto {(x, y): y = f(x)}):
 - ``dot``: y = a . b, the bilinear projection (Newton root of the Lagrange multiplier);
 - ``linear``: y = a . c with c constant (data): a hyperplane in (a, y);
 - ``dot_linear``: y = a_c . c + a_v . b_v, c constant: the bilinear root with a linear term;
+- ``dot_linear_relu``: y = max(0, a_c . c + a_v . b_v): a whole dense unit (bias = weight on a constant
+  1) with its ReLU, the cheaper of the projections onto the linear and the flat piece;
 - ``sum``: y = sum(x), a hyperplane;
 - ``relu_sum``: y = max(0, sum(x)), ReLU fused with the sum that feeds it (bias + dot);
 - ``quant_sum``: y = q(sum(x)), q a staircase of evenly spaced levels (zero gradient a.e.);
@@ -24,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "dot", "project_dot", "project_linear", "project_dot_linear", "project_sum", "project_relu_sum", "project_quant_sum", "quantize",
+    "dot", "project_dot", "project_linear", "project_dot_linear", "project_dot_linear_relu", "project_sum", "project_relu_sum", "project_quant_sum", "quantize",
     "project_max", "project_box", "relu_sum", "quant_sum",
 ]
 
@@ -47,116 +49,133 @@ def dot(a, b):
 
 def _bilinear_root(a, b, zeta, kappa, max_iter: int = 64):
     """The bilinear projection's multiplier: t in [-1, 1] and the moved (a', b') for the constraint
-    a' . b' + kappa t = zeta (kappa >= 1). ``project_dot`` is kappa = 1, zeta = z (then z' = z - t);
+    a' . b' + kappa t = zeta (kappa >= 0). ``project_dot`` is kappa = 1, zeta = z (then z' = z - t);
     ``project_dot_linear`` adds a part with constant inputs (kappa = 1 + |c|^2, zeta = z - a_c . c).
 
-    For project_dot: nearest (a', b', z') to (a, b, z) with a' . b' = z'.
+    For project_dot: nearest (a', b', z') to (a, b, z) with a' . b' = z'. Lagrange:
+    a' = (a + t b)/(1 - t^2), b' = (b + t a)/(1 - t^2), z' = z - t, t the unique root in (-1, 1) of
+    G(t) = [(1 + t^2) p + t q]/(1 - t^2)^2 + t - z (p = a.b, q = |a|^2 + |b|^2). In the rotated
+    coordinates U = (a + b)/sqrt2, V = (b - a)/sqrt2 (P = |U|^2, Q = |V|^2) this is U' = U/(1 - t),
+    V' = V/(1 + t) and G(t) = P/(2(1-t)^2) - Q/(2(1+t)^2) + kappa t - zeta, increasing in t (the root
+    with |t| < 1 is the global minimiser: the Lagrangian's Hessian is positive there).
 
-    Lagrange: a' = (a + t b)/(1 - t^2), b' = (b + t a)/(1 - t^2), z' = z - t, t the unique root in
-    (-1, 1) of G(t) = [(1 + t^2) p + t q]/(1 - t^2)^2 + t - z (p = a.b, q = |a|^2 + |b|^2).
-    In the rotated coordinates U = (a + b)/sqrt2, V = (b - a)/sqrt2 (P = |U|^2, Q = |V|^2) this is
-    U' = U/(1 - t), V' = V/(1 + t) and G(t) = P/(2(1-t)^2) - Q/(2(1+t)^2) + t - z, increasing in t.
+    Newton runs on t while carrying w = 1 - t and v = 1 + t as separate variables updated by the same
+    steps, so each keeps full relative precision: t for small moves, w next to the pole t = 1, v next
+    to t = -1. G(0) = p - zeta picks the side: root in [0, 1) when G(0) <= 0 with closed-form bounds
+    on w (G >= P/(2w^2) - Q/2 - zeta and G <= P/(2w^2) + g1, g1 = kappa - zeta - Q/8), and the mirror
+    bounds on v otherwise. That decision only sets up the bracket (near G(0) = 0 either bracket holds
+    the root), which matters under XLA: a comparison used twice may be evaluated twice with different
+    rounding. Newton falls back to bisection (geometric in w or v when the bracket spans scales)
+    whenever a step leaves the bracket.
 
-    The reflection a -> -a, z -> -z (an isometry that maps the graph to itself) turns t into -t, so we
-    always solve the case G(0) = p - z <= 0, root t in [0, 1). Newton runs on t while carrying w = 1 - t
-    as a separate variable updated by the same steps, so both keep full relative precision: t for small
-    moves (t near 0), w next to the pole (t near 1). The root is bracketed by closed-form bounds on w
-    and Newton falls back to bisection (geometric in w when the bracket spans scales) whenever a step
-    leaves the bracket.
-
-    Degenerate case, handled explicitly: U = 0 (a = -b) with G(1^-) < 0 has no root in (-1, 1); the
-    infimum is the limit t = 1: V' = V/2, z' = z - 1 and U' any vector of length sqrt(2(z - 1) + Q/4)
-    (we take the direction of U when U is not exactly zero, else the first axis). With kappa: replace
-    t by kappa t in G and z - 1 by zeta - kappa in the limit.
+    Degenerate cases, handled explicitly: U = 0 (a = -b) with g1 < 0 has no root in (-1, 1); the
+    infimum is the limit t = 1: V' = V/2 and U' any vector of length sqrt(-2 g1) (the direction of U
+    when U is not exactly zero, else the first axis). The mirror case V = 0 gives t = -1.
     """
     a, b, z, kappa = _float(a, b, zeta, kappa)
     fi = _finfo(a)
     one = jnp.ones((), a.dtype)
     zero = jnp.zeros((), a.dtype)
     r2 = jnp.sqrt(jnp.asarray(0.5, a.dtype))
-    flip = jnp.dot(a, b) > z
-    sgn = jnp.where(flip, -one, one)
-    a = a * sgn
-    z = z * sgn
     U = (a + b) * r2
     V = (b - a) * r2
     P = jnp.dot(U, U)
     Q = jnp.dot(V, V)
-    g1 = kappa - z - Q / 8.0  # lim_{t -> 1} G(t) without the P term
-
-    # bracket for w = 1 - t on (0, 1]: G >= P/(2w^2) - Q/2 - z and G <= P/(2w^2) + g1, so the root has
-    # w_lo = sqrt(P/(Q + 2z)) <= w <= w_hi = sqrt(P/(-2 g1)) (each bound where it applies), and t >= 0
-    # (here z stands for zeta).
-    denom_lo = Q + 2.0 * z
-    w_lo = jnp.where(denom_lo > 0, jnp.sqrt(P / jnp.where(denom_lo > 0, denom_lo, one)), one)
-    w_lo = jnp.clip(w_lo, 0.0, 1.0)
-    w_hi = jnp.where(g1 < 0, jnp.sqrt(P / jnp.where(g1 < 0, -2.0 * g1, one)), one)
-    w_hi = jnp.clip(w_hi, 0.0, 1.0)
-    w_lo = jnp.minimum(w_lo, w_hi)
+    right = jnp.dot(a, b) <= z                 # G(0) <= 0: the root is in [0, 1)
     tiny_w = jnp.sqrt(jnp.asarray(fi.tiny, a.dtype))
-    degenerate = (g1 < 0) & (w_hi < tiny_w)
     tol = 4.0 * fi.eps
 
-    def G(t, w):
-        w = jnp.maximum(w, tiny_w)
-        return 0.5 * P / (w * w) - 0.5 * Q / ((1.0 + t) ** 2) + kappa * t - z
+    def sqrt_ratio(num, den):
+        return jnp.sqrt(num / jnp.where(den > 0, den, one))
 
-    def dG(t, w):
-        w = jnp.maximum(w, tiny_w)
-        return P / (w * w * w) + Q / ((1.0 + t) ** 3) + kappa
+    # root in [0, 1): bounds on w
+    g1 = kappa - z - Q / 8.0
+    w_lo = jnp.clip(jnp.where(Q + 2.0 * z > 0, sqrt_ratio(P, Q + 2.0 * z), one), 0.0, 1.0)
+    w_hi = jnp.clip(jnp.where(g1 < 0, sqrt_ratio(P, -2.0 * g1), one), 0.0, 1.0)
+    w_lo = jnp.minimum(w_lo, w_hi)
+    # root in (-1, 0]: the mirror bounds on v
+    h1 = kappa + z - P / 8.0
+    v_lo = jnp.clip(jnp.where(P - 2.0 * z > 0, sqrt_ratio(Q, P - 2.0 * z), one), 0.0, 1.0)
+    v_hi = jnp.clip(jnp.where(h1 < 0, sqrt_ratio(Q, -2.0 * h1), one), 0.0, 1.0)
+    v_lo = jnp.minimum(v_lo, v_hi)
+    deg_right = right & (g1 < 0) & (w_hi < tiny_w)
+    deg_left = ~right & (h1 < 0) & (v_hi < tiny_w)
 
-    # bracket ends as (t, w) pairs: left end G <= 0, right end G >= 0
-    tl, wl = jnp.where(w_hi < 1.0, 1.0 - w_hi, zero), w_hi
-    tr, wr = 1.0 - w_lo, w_lo
+    # bracket ends as (t, w, v) triples: left end G <= 0, right end G >= 0
+    tl_r = jnp.where(w_hi < 1.0, 1.0 - w_hi, zero)
+    left_r = (tl_r, jnp.where(w_hi < 1.0, w_hi, one), 1.0 + tl_r)
+    right_r = (1.0 - w_lo, w_lo, 2.0 - w_lo)
+    tr_l = jnp.where(v_hi < 1.0, v_hi - 1.0, zero)
+    left_l = (v_lo - 1.0, 2.0 - v_lo, v_lo)
+    right_l = (tr_l, 1.0 - tr_l, jnp.where(v_hi < 1.0, v_hi, one))
+    L = tuple(jnp.where(right, x, y) for x, y in zip(left_r, left_l))
+    R = tuple(jnp.where(right, x, y) for x, y in zip(right_r, right_l))
+    start = tuple(jnp.where(right, x, y) for x, y in zip(left_r, right_l))  # the end next to t = 0
+    collapsed = jnp.where(right, w_hi <= w_lo, v_hi <= v_lo)
+
+    def G(t, w, v):
+        w = jnp.maximum(w, tiny_w)
+        v = jnp.maximum(v, tiny_w)
+        return 0.5 * P / (w * w) - 0.5 * Q / (v * v) + kappa * t - z
+
+    def dG(t, w, v):
+        w = jnp.maximum(w, tiny_w)
+        v = jnp.maximum(v, tiny_w)
+        return P / (w * w * w) + Q / (v * v * v) + kappa
 
     def cond(state):
         return (~state[-1]) & (state[-2] < max_iter)
 
     def body(state):
-        t, w, tl, wl, tr, wr, it, _ = state
-        g = G(t, w)
-        left = g < 0                       # G increasing in t: G < 0 means the root is right of t
-        tl, wl = jnp.where(left, t, tl), jnp.where(left, w, wl)
-        tr, wr = jnp.where(g > 0, t, tr), jnp.where(g > 0, w, wr)
-        dg = dG(t, w)
+        (t, w, v), (tl, wl, vl), (tr, wr, vr), it, _ = state
+        g = G(t, w, v)
+        dg = dG(t, w, v)
+        lft, rgt = g < 0, g > 0                       # G increasing in t
+        tl, wl, vl = (jnp.where(lft, x, y) for x, y in ((t, tl), (w, wl), (v, vl)))
+        tr, wr, vr = (jnp.where(rgt, x, y) for x, y in ((t, tr), (w, wr), (v, vr)))
         d = -g / dg
-        tn, wn = t + d, w - d
-        # stop at full relative precision of t (or w), or when the step is below the rounding noise of G
-        wc = jnp.maximum(w, tiny_w)
-        noise = (jnp.abs(z) + 0.5 * P / (wc * wc) + 0.5 * Q / ((1.0 + t) ** 2) + kappa * jnp.abs(t)) / dg
-        scale = jnp.maximum(jnp.minimum(jnp.abs(tn), wn), tiny_w) + noise
+        tn, wn, vn = t + d, w - d, v + d
+        # stop at full relative precision of t (or w, v), or when the step is below G's rounding noise
+        wc, vc = jnp.maximum(w, tiny_w), jnp.maximum(v, tiny_w)
+        noise = (jnp.abs(z) + 0.5 * P / (wc * wc) + 0.5 * Q / (vc * vc) + kappa * jnp.abs(t)) / dg
+        scale = jnp.maximum(jnp.minimum(jnp.minimum(jnp.abs(tn), wn), vn), tiny_w) + noise
         converged = (jnp.abs(d) <= tol * scale) | (g == 0)
-        inside = (tn >= tl) & (tn <= tr) & (wn >= wr) & (wn <= wl) & jnp.isfinite(d)
-        geometric = (wr > 0) & (wl > 2.0 * wr)
-        wm = jnp.where(geometric, jnp.sqrt(wl * wr), 0.5 * (wl + wr))
-        tm = jnp.where(geometric, tl + (wl - wm), 0.5 * (tl + tr))
+        inside = (tn >= tl) & (tn <= tr) & (wn >= wr) & (wn <= wl) & (vn >= vl) & (vn <= vr) & jnp.isfinite(d)
+        geo_w = (wr > 0) & (wl > 2.0 * wr)
+        geo_v = (vl > 0) & (vr > 2.0 * vl)
+        wm_g = jnp.sqrt(wl * wr)
+        vm_g = jnp.sqrt(vl * vr)
+        tm = jnp.where(geo_w, tl + (wl - wm_g), jnp.where(geo_v, tl + (vm_g - vl), 0.5 * (tl + tr)))
+        wm = jnp.where(geo_w, wm_g, jnp.where(geo_v, wl - (vm_g - vl), 0.5 * (wl + wr)))
+        vm = jnp.where(geo_w, vl + (wl - wm_g), jnp.where(geo_v, vm_g, 0.5 * (vl + vr)))
         take = inside | converged
-        tn, wn = jnp.where(take, tn, tm), jnp.where(take, wn, wm)
-        collapsed = (tr - tl) <= tol * jnp.maximum(jnp.minimum(tr, wr), tiny_w)
-        return tn, wn, tl, wl, tr, wr, it + 1, converged | collapsed
+        tn, wn, vn = jnp.where(take, tn, tm), jnp.where(take, wn, wm), jnp.where(take, vn, vm)
+        width = jnp.maximum(jnp.minimum(jnp.minimum(jnp.abs(tr), wr), vl), tiny_w)
+        done = converged | ((tr - tl) <= tol * width)
+        return (tn, wn, vn), (tl, wl, vl), (tr, wr, vr), it + 1, done
 
-    init = (tl, wl, tl, wl, tr, wr, jnp.asarray(0, jnp.int32), degenerate | (w_hi <= w_lo))
-    t, w = jax.lax.while_loop(cond, body, init)[:2]
-    collapsed = (w_hi <= w_lo) & ~degenerate
-    t = jnp.where(collapsed, 1.0 - w_hi, t)
-    w = jnp.where(collapsed, w_hi, w)
-    w = jnp.where(degenerate, zero, w)
-    t = jnp.where(degenerate, one, t)
+    init = (start, L, R, jnp.asarray(0, jnp.int32), deg_right | deg_left | collapsed)
+    t, w, v = jax.lax.while_loop(cond, body, init)[0]
 
-    # generic root: U' = U / w, V' = V / (1 + t), z' = z - t
-    w_pos = jnp.where(w > 0, w, one)
-    Up = jnp.where(w > 0, U / w_pos, jnp.zeros_like(U))
-    # degenerate limit t = 1: |U'|^2 = -2 g1 in the direction of U (or the first axis)
-    umax = jnp.max(jnp.abs(U))
-    Un = U / jnp.where(umax > 0, umax, one)
-    Un = Un / jnp.where(umax > 0, jnp.sqrt(jnp.dot(Un, Un)), one)
-    e0 = jnp.zeros_like(U).at[0].set(1.0)
-    direction = jnp.where(umax > 0, Un, e0)
-    Up = jnp.where(degenerate, direction * jnp.sqrt(jnp.maximum(-2.0 * g1, 0.0)), Up)
-    Vp = V / (1.0 + t)
+    # generic root: U' = U / w, V' = V / v
+    Up = jnp.where(w > 0, U / jnp.where(w > 0, w, one), jnp.zeros_like(U))
+    Vp = jnp.where(v > 0, V / jnp.where(v > 0, v, one), jnp.zeros_like(V))
+
+    def direction(X):
+        xmax = jnp.max(jnp.abs(X))
+        Xn = X / jnp.where(xmax > 0, xmax, one)
+        Xn = Xn / jnp.where(xmax > 0, jnp.sqrt(jnp.dot(Xn, Xn)), one)
+        return jnp.where(xmax > 0, Xn, jnp.zeros_like(X).at[0].set(1.0))
+
+    # degenerate limits t = +1 (|U'|^2 = -2 g1, V' = V/2) and t = -1 (|V'|^2 = -2 h1, U' = U/2)
+    Up = jnp.where(deg_right, direction(U) * jnp.sqrt(jnp.maximum(-2.0 * g1, 0.0)), Up)
+    Vp = jnp.where(deg_right, 0.5 * V, Vp)
+    Vp = jnp.where(deg_left, direction(V) * jnp.sqrt(jnp.maximum(-2.0 * h1, 0.0)), Vp)
+    Up = jnp.where(deg_left, 0.5 * U, Up)
+    t = jnp.where(deg_right, one, jnp.where(deg_left, -one, t))
     ap = (Up - Vp) * r2
     bp = (Up + Vp) * r2
-    return ap * sgn, bp, t * sgn
+    return ap, bp, t
 
 
 def project_dot(a, b, z, max_iter: int = 64):
@@ -182,6 +201,54 @@ def project_dot_linear(a_c, a_v, b_v, c, z, max_iter: int = 64):
     a_c, a_v, b_v, c, z = _float(a_c, a_v, b_v, c, z)
     ap, bp, t = _bilinear_root(a_v, b_v, z - jnp.dot(a_c, c), 1.0 + jnp.dot(c, c), max_iter)
     return a_c + t * c, ap, bp, z - t
+
+
+def _root_general(a_v, b_v, zeta, kappa, max_iter):
+    """The multiplier for a_v' . b_v' + kappa t = zeta; closed form t = zeta/kappa without a bilinear part."""
+    if a_v.shape[-1] == 0:
+        return a_v, b_v, zeta / kappa
+    return _bilinear_root(a_v, b_v, zeta, kappa, max_iter)
+
+
+def project_dot_linear_relu(a_c, a_v, b_v, c, y, max_iter: int = 64):
+    """Nearest point with y' = max(0, s'), s = a_c . c + a_v . b_v, c CONSTANT (one entry of c is the
+    constant 1 that carries the bias). A dense unit with its bias and ReLU as ONE op.
+
+    The graph is the union of the linear piece {s = y, y >= 0} and the flat piece {s <= 0, y = 0}.
+    - Linear piece: the projection onto {s = y} (the bilinear root with kappa = |c|^2 + 1, zeta =
+      y - a_c . c) if it has y' >= 0; otherwise the nearest point of the piece is on {s = 0, y = 0}.
+    - Flat piece: (a, b, 0) itself when s <= 0; otherwise the projection of (a, b) onto {s = 0}
+      (kappa = |c|^2, zeta = -a_c . c) with y' = 0.
+    The cheaper candidate is the exact projection. Either part may be empty (a_v of width 0: the unit
+    reads only data; the roots are then closed form)."""
+    a_c, a_v, b_v, c, y = _float(a_c, a_v, b_v, c, y)
+    cc = jnp.dot(c, c)
+    lin = jnp.dot(a_c, c)
+    s = lin + jnp.dot(a_v, b_v)
+
+    def cost(ac2, av2, bv2, y2):
+        return jnp.sum((ac2 - a_c) ** 2) + jnp.sum((av2 - a_v) ** 2) + jnp.sum((bv2 - b_v) ** 2) + (y2 - y) ** 2
+
+    # (A) onto {s = y}
+    av_a, bv_a, t_a = _root_general(a_v, b_v, y - lin, cc + 1.0, max_iter)
+    ac_a, y_a = a_c + t_a * c, y - t_a
+    ok_a = y_a >= 0
+    cost_a = jnp.where(ok_a, cost(ac_a, av_a, bv_a, y_a), jnp.inf)
+    # (B) onto {s = 0}, y = 0
+    av_b, bv_b, t_b = _root_general(a_v, b_v, -lin, jnp.maximum(cc, _finfo(cc).tiny), max_iter)
+    ac_b = a_c + t_b * c
+    inside = s <= 0
+    ac_b = jnp.where(inside, a_c, ac_b)
+    av_b = jnp.where(inside, a_v, av_b)
+    bv_b = jnp.where(inside, b_v, bv_b)
+    cost_b = cost(ac_b, av_b, bv_b, jnp.zeros_like(y))
+    take_a = cost_a <= cost_b
+    pick = lambda u, v: jnp.where(take_a, u, v)  # noqa: E731
+    return pick(ac_a, ac_b), pick(av_a, av_b), pick(bv_a, bv_b), pick(y_a, jnp.zeros_like(y))
+
+
+def dot_linear_relu(a_c, a_v, b_v, c):
+    return jnp.maximum(jnp.dot(a_c, c) + jnp.dot(a_v, b_v), 0.0)
 
 
 # ------------------------------------------------------------------------------------- sums and ReLU
@@ -210,10 +277,10 @@ def project_relu_sum(x, y):
     cost_flat = (s_flat - s) ** 2 / m + y * y
     s_lin = jnp.maximum((s + m * y) / (1.0 + m), 0.0)
     cost_lin = (s_lin - s) ** 2 / m + (s_lin - y) ** 2
-    take_lin = cost_lin <= cost_flat
-    s_new = jnp.where(take_lin, s_lin, s_flat)
-    y_new = jnp.where(take_lin, s_lin, 0.0)
-    return _move_sum(x, s, s_new), y_new
+    s_new = jnp.where(cost_lin <= cost_flat, s_lin, s_flat)
+    # y' = relu(s') is right for both branches (s_flat <= 0, s_lin >= 0), so the branch decision is used
+    # once: XLA may evaluate a comparison twice with different rounding
+    return _move_sum(x, s, s_new), jnp.maximum(s_new, 0.0)
 
 
 # ------------------------------------------------------------------------------------------ quantiser
@@ -318,8 +385,15 @@ def _dot_linear_project(operands, y):
     return [a_c, a_v, b_v, operands[3]], z
 
 
+def _dot_linear_relu_project(operands, y):
+    a_c, a_v, b_v, y = project_dot_linear_relu(*operands, y)
+    return [a_c, a_v, b_v, operands[3]], y
+
+
 OPS = {
     "dot": OpDef(lambda ops: dot(ops[0], ops[1]), _dot_project),
+    # operands (a_c, a_v, b_v, c), c constant: relu(a_c . c + a_v . b_v), a dense unit with bias and ReLU
+    "dot_linear_relu": OpDef(lambda ops: dot_linear_relu(*ops), _dot_linear_relu_project),
     # operands (a, c), c constant (inputs, constants): returned unchanged
     "linear": OpDef(lambda ops: dot(ops[0], ops[1]), _linear_project),
     # operands (a_c, a_v, b_v, c), c constant: a_c . c + a_v . b_v

@@ -38,7 +38,10 @@ class Program:
     """The static part of the method for one recorded graph: op records merged into groups of identical
     ops (one vmapped projection each), copy counts, clamped slots."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, weights: dict | None = None):
+        """``weights``: op kind -> metric weight (default 1; "box" for the margin box). A weight is
+        constant within an op, so it leaves that op's projection unchanged; the concur step becomes
+        the weighted mean of the copies (the projection in that metric)."""
         if graph.output is None:
             raise ValueError("record the graph with graph.record(...) first")
         self.graph = graph
@@ -53,11 +56,22 @@ class Program:
             out = None if r0.out is None else np.concatenate([r.out for r in recs])
             self.groups.append(Group(r0.kind, dict(r0.attrs), operands, out))
         self.out_idx = graph.output.idx.ravel()
-        vcount = graph.value_counts()
-        np.add.at(vcount, self.out_idx, 1)               # the copy in the margin box
-        pcount = graph.param_counts()
-        self.inv_vcount = 1.0 / np.maximum(vcount, 1)
-        self.inv_pcount = 1.0 / np.maximum(pcount, 1)
+        self.weights = {k: float(v) for k, v in (weights or {}).items()}
+        bad = [k for k, v in self.weights.items() if not v > 0]
+        if bad:
+            raise ValueError(f"metric weights must be positive: {bad}")
+        self.group_w = [self.weights.get(g.kind, 1.0) for g in self.groups]
+        self.box_w = self.weights.get("box", 1.0)
+        vweight = np.zeros(graph.n_values)
+        pweight = np.zeros(graph.n_params)
+        for g, w in zip(self.groups, self.group_w):
+            for kind, idx in g.operands:
+                np.add.at(vweight if kind == VALUE else pweight, idx.ravel(), w)
+            if g.out is not None:
+                np.add.at(vweight, g.out, w)
+        np.add.at(vweight, self.out_idx, self.box_w)      # the copy in the margin box
+        self.inv_vcount = 1.0 / np.where(vweight > 0, vweight, 1.0)
+        self.inv_pcount = 1.0 / np.where(pweight > 0, pweight, 1.0)
         self.input_idx = graph.input_idx
         self.const_idx = np.asarray(graph.const_idx, dtype=np.int64)
         self.const_val = np.asarray(graph.const_val, dtype=np.float64)
@@ -137,16 +151,20 @@ class Program:
         state, box = z
         B = x.shape[0]
         vparts, pparts = [], []
-        for g, (ops, out) in zip(self.groups, state):
+
+        def w(arr, weight):
+            return arr if weight == 1.0 else arr * weight
+
+        for g, gw, (ops, out) in zip(self.groups, self.group_w, state):
             for (kind, _), c in zip(g.operands, ops):
                 if kind == VALUE:
-                    vparts.append(c.reshape(B, -1))
+                    vparts.append(w(c.reshape(B, -1), gw))
                 else:
-                    pparts.append(jnp.sum(c, axis=0).ravel())
-        for g, (ops, out) in zip(self.groups, state):
+                    pparts.append(w(jnp.sum(c, axis=0).ravel(), gw))
+        for g, gw, (ops, out) in zip(self.groups, self.group_w, state):
             if out is not None:
-                vparts.append(out)
-        vparts.append(box)
+                vparts.append(w(out, gw))
+        vparts.append(w(box, self.box_w))
         vcat = jnp.concatenate(vparts + [jnp.zeros((B, 1), x.dtype)], axis=1)
         free = jnp.sum(vcat[:, self.vtable], axis=-1) * jnp.asarray(self.vtable_mean, x.dtype)
         consts = jnp.broadcast_to(jnp.asarray(self.const_val, x.dtype), (B, self.const_idx.size))
@@ -205,7 +223,7 @@ def margin_box(y, margin: float, cap: float):
     return lo, hi
 
 
-def make_batch_solver(prog: Program, iters: int, beta: float = 0.5, margin: float = 1.0,
+def make_batch_solver(prog: Program, iters: int, beta: float = 1.0, margin: float = 1.0,
                       cap: float = float("inf")):
     """A jitted ``solve(pars, x, y, iters=iters) -> (pars', gap)``: RRR steps on one mini-batch from the
     warm start that ``pars`` defines; ``gap`` is |P_A(r) - P_B(z)| at the last step (0 at a solution),
