@@ -45,6 +45,10 @@ OPTIMIZE_SCRIPTS = (
     "strash; dc2; dch; map -a",
     "strash; dc2; dch; map -a; strash; dch; map -a",
 )
+# Few inputs: also rebuild from the collapsed function (global BDDs), which forgets the structure of
+# wide threshold gates that local rewriting cannot see through.
+COLLAPSE_SCRIPT = "collapse; strash; dc2; dch; map -a; strash; dch; map -a"
+COLLAPSE_MAX_INPUTS = 16
 
 
 @dataclass
@@ -277,6 +281,8 @@ def abc_optimize(net: LogicNetwork, scripts=OPTIMIZE_SCRIPTS, rounds: int = 3, t
         raise BtfError(ABC_MISSING)
     before = circuit_stats(net)
     best, best_key, best_script = net, (before["gates2"], before["depth2"]), "none (the input was smallest)"
+    if net.n_inputs <= COLLAPSE_MAX_INPUTS and scripts is OPTIMIZE_SCRIPTS:
+        scripts = scripts + (COLLAPSE_SCRIPT,)
     for _ in range(max(1, rounds)):
         source = write_blif(best)
         improved = False
