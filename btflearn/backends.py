@@ -62,9 +62,10 @@ class NumbaBackend:
     """Fused Numba kernels, parallel over (trial, item)."""
     name = "numba"
 
-    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter):
+    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter, by_trial=None):
         from .kernels import numba_kernels
         self.k = numba_kernels
+        self.by_trial = by_trial  # None: decide per call from the number of trials and threads
         self.graph = graph
         self.inputs = np.ascontiguousarray(inputs, dtype=np.float64)
         self.labels = np.ascontiguousarray(labels, dtype=np.float64)
@@ -78,7 +79,11 @@ class NumbaBackend:
         wa, xa, ya, gap_node, pending = self._scratch
         G = self.graph
         gap_out = np.empty((st.zw.shape[0], n_iter))
-        self.k.rrr_run(st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, st.wb, G.recv, G.send, G.in_start,
+        import numba
+        # whole trials per thread when there are enough of them: no barrier per iteration
+        by_trial = st.zw.shape[0] >= numba.get_num_threads() > 1 if self.by_trial is None else self.by_trial
+        kernel = self.k.rrr_run_trials if by_trial else self.k.rrr_run
+        kernel(st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, st.wb, G.recv, G.send, G.in_start,
                        G.out_start, G.out_edges, G.delta, G.first_btf, G.first_output, self.inputs,
                        self.labels, self.input_mode, self.beta, self.gamma, st.gapstop, st.iters,
                        self.max_iter, st.status, pending, n_iter, gap_out)

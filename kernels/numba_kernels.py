@@ -171,29 +171,154 @@ def _input_values(zy, inputs_i, ya, n_in, input_mode):
         ya[1 + best] = 1.0
 
 
+# One RRR iteration of one trial is: pass 1 per item (_item_pass), pass 2 per BTF node (_node_concur),
+# pass 3 per item (_item_weight_update), then the trial's gap (_close_iteration). rrr_run runs the
+# passes in parallel over (trial, item) or (trial, node), with a barrier between passes; rrr_run_trials
+# gives each thread whole trials and has no barrier inside a chunk of iterations (batched restarts:
+# robust when other processes share the cores). Both do the same operations in the same order per trial,
+# so their results are identical.
+
+@njit(cache=True)
+def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
+               first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending, scratch):
+    """P_A of every trio of item i, reflection, value concur, x and y updates, the x/y part of the gap;
+    first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none)."""
+    V = zy.shape[2]
+    n_in = first_btf - 1
+    tmpw = scratch[t, i, 0]
+    tmpx = scratch[t, i, 1]
+    if pending > 0:
+        inv = 1.0 / pending
+        for n in range(first_btf, V):
+            g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+    zyi = zy[t, i]
+    yai = ya[t, i]
+    yai[0] = -1.0
+    _input_values(zyi, inputs[i], yai, n_in, input_mode)
+    for n in range(first_btf, V):
+        lo = in_start[n]
+        hi = in_start[n + 1]
+        yai[n] = btf_project_into(zw[t, i, lo:hi], zx[t, i, lo:hi], zyi[n], delta[n],
+                                  wa[t, i, lo:hi], xa[t, i, lo:hi], tmpw[:hi - lo], tmpx[:hi - lo])
+        gap_node[t, i, n] = 0.0
+    gi = g[t, i]
+    zxi = zx[t, i]
+    xai = xa[t, i]
+    gapi = gap_node[t, i]
+    for s in range(V):
+        if s >= first_output:
+            v = labels[i, s - first_output]
+        else:
+            num = gi[s] * (2.0 * yai[s] - zyi[s])
+            den = gi[s]
+            for q in range(out_start[s], out_start[s + 1]):
+                e = out_edges[q]
+                ge = gi[recv[e]]
+                num += ge * (2.0 * xai[e] - zxi[e])
+                den += ge
+            v = num / den
+        d = v - yai[s]
+        zyi[s] += beta * d
+        if s >= first_btf:
+            gapi[s] += d * d
+        for q in range(out_start[s], out_start[s + 1]):
+            e = out_edges[q]
+            d = v - xai[e]
+            zxi[e] += beta * d
+            gapi[recv[e]] += d * d
+
+
+@njit(cache=True)
+def _node_concur(t, n, zw, g, wa, wb, in_start):
+    """Weight concur of node n: metric-weighted item mean of the reflected weights, |w_n|^2 = m_n."""
+    N = zw.shape[1]
+    lo = in_start[n]
+    hi = in_start[n + 1]
+    for e in range(lo, hi):
+        wb[t, e] = 0.0
+    den = 0.0
+    for i in range(N):
+        gg = g[t, i, n]
+        den += gg
+        for e in range(lo, hi):
+            wb[t, e] += gg * (2.0 * wa[t, i, e] - zw[t, i, e])
+    norm = 0.0
+    for e in range(lo, hi):
+        wb[t, e] /= den
+        norm += wb[t, e] * wb[t, e]
+    norm = np.sqrt(norm)
+    scale = np.sqrt(hi - lo)
+    for e in range(lo, hi):
+        wb[t, e] = wb[t, e] * scale / norm if norm > 0 else 1.0
+
+
+@njit(cache=True)
+def _item_weight_update(t, i, zw, wa, wb, gap_node, in_start, first_btf, beta):
+    """z_w += beta (w_B - w_A) for item i and the weight part of its gap; returns the item's total gap."""
+    V = gap_node.shape[2]
+    total = 0.0
+    for n in range(first_btf, V):
+        acc = gap_node[t, i, n]
+        for e in range(in_start[n], in_start[n + 1]):
+            d = wb[t, e] - wa[t, i, e]
+            zw[t, i, e] += beta * d
+            acc += d * d
+        gap_node[t, i, n] = acc
+        total += acc
+    return total
+
+
+@njit(cache=True)
+def _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, gap_out):
+    """The trial's reported gap sqrt(mean gap) and its stopping rules; returns the mean gap."""
+    N = item_gap.shape[1]
+    total = 0.0
+    for i in range(N):
+        total += item_gap[t, i]
+    mean = total / (N * n_btf)
+    gap_out[t, it] = np.sqrt(mean)
+    iters[t] += 1
+    if np.sqrt(mean) < gapstop[t]:
+        status[t] = BELOW_GAPSTOP
+    elif iters[t] >= max_iter:
+        status[t] = AT_MAX_ITER
+    return mean
+
+
+@njit(cache=True)
+def _flush_metric(t, i, g, gap_node, first_btf, gamma, pending):
+    if pending > 0:
+        inv = 1.0 / pending
+        for n in range(first_btf, g.shape[2]):
+            g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+
+
+@njit(cache=True)
+def _scratch(zw, in_start, first_btf):
+    maxdeg = 1
+    for n in range(first_btf, in_start.shape[0] - 1):
+        maxdeg = max(maxdeg, in_start[n + 1] - in_start[n])
+    return np.empty((zw.shape[0], zw.shape[1], 2, maxdeg))  # the -1 candidate of each trio projection
+
+
 @njit(cache=True, parallel=True)
 def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
             delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
             iters, max_iter, status, pending_mean, n_iter, gap_out):
-    """Run up to n_iter RRR iterations on every trial whose status is RUNNING.
+    """Run up to n_iter RRR iterations on every trial whose status is RUNNING, parallel over items.
 
     State: zw, zx (T, N, E), zy, g (T, N, V). Scratch: wa, xa (T, N, E), ya, gap_node (T, N, V).
     Outputs: wb (T, E) concurred weights of each trial's last iteration, gap_out (T, n_iter) the reported
     gap per iteration (NaN-free; -1 where a trial did not run). gapstop (T,) is each trial's threshold.
-    iters (T,) counts iterations done,
-    status (T,) becomes BELOW_GAPSTOP or AT_MAX_ITER when a trial stops. pending_mean (T,) carries the
-    mean gap of the last iteration whose metric update is still to be applied (0 = none).
+    iters (T,) counts iterations done, status (T,) becomes BELOW_GAPSTOP or AT_MAX_ITER when a trial
+    stops. pending_mean (T,) is scratch for the metric update that waits for the mean gap (0 on return).
     Returns the number of iterations the loop ran."""
     T, N, E = zw.shape
     V = zy.shape[2]
-    n_in = first_btf - 1
     n_btf = V - first_btf
-    maxdeg = 0
-    for n in range(first_btf, V):
-        maxdeg = max(maxdeg, in_start[n + 1] - in_start[n])
     gap_out[:, :] = -1.0
     item_gap = np.zeros((T, N))
-    scratch = np.empty((T, N, 2, max(maxdeg, 1)))  # the -1 candidate of each trio projection
+    scratch = _scratch(zw, in_start, first_btf)
     ran = 0
     for it in range(n_iter):
         any_running = False
@@ -203,115 +328,57 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
         if not any_running:
             break
         ran += 1
-        # ---- pass 1: per (trial, item) --------------------------------------------------------
         for k in prange(T * N):
             t = k // N
-            i = k - t * N
-            if status[t] != RUNNING:
-                continue
-            tmpw = scratch[t, i, 0]
-            tmpx = scratch[t, i, 1]
-            if pending_mean[t] > 0:
-                inv = 1.0 / pending_mean[t]
-                for n in range(first_btf, V):
-                    g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
-            zyi = zy[t, i]
-            yai = ya[t, i]
-            yai[0] = -1.0
-            _input_values(zyi, inputs[i], yai, n_in, input_mode)
-            for n in range(first_btf, V):
-                lo = in_start[n]
-                hi = in_start[n + 1]
-                yai[n] = btf_project_into(zw[t, i, lo:hi], zx[t, i, lo:hi], zyi[n], delta[n],
-                                          wa[t, i, lo:hi], xa[t, i, lo:hi], tmpw[:hi - lo], tmpx[:hi - lo])
-                gap_node[t, i, n] = 0.0
-            gi = g[t, i]
-            zxi = zx[t, i]
-            xai = xa[t, i]
-            gapi = gap_node[t, i]
-            for s in range(V):
-                if s >= first_output:
-                    v = labels[i, s - first_output]
-                else:
-                    num = gi[s] * (2.0 * yai[s] - zyi[s])
-                    den = gi[s]
-                    for q in range(out_start[s], out_start[s + 1]):
-                        e = out_edges[q]
-                        ge = gi[recv[e]]
-                        num += ge * (2.0 * xai[e] - zxi[e])
-                        den += ge
-                    v = num / den
-                d = v - yai[s]
-                zyi[s] += beta * d
-                if s >= first_btf:
-                    gapi[s] += d * d
-                for q in range(out_start[s], out_start[s + 1]):
-                    e = out_edges[q]
-                    d = v - xai[e]
-                    zxi[e] += beta * d
-                    gapi[recv[e]] += d * d
-        # ---- pass 2: per (trial, BTF node): weight concur --------------------------------------
+            if status[t] == RUNNING:
+                _item_pass(t, k - t * N, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start,
+                           out_edges, delta, first_btf, first_output, inputs, labels, input_mode, beta,
+                           gamma, pending_mean[t], scratch)
         for k in prange(T * n_btf):
             t = k // n_btf
-            n = first_btf + k - t * n_btf
-            if status[t] != RUNNING:
-                continue
-            lo = in_start[n]
-            hi = in_start[n + 1]
-            for e in range(lo, hi):
-                wb[t, e] = 0.0
-            den = 0.0
-            for i in range(N):
-                gg = g[t, i, n]
-                den += gg
-                for e in range(lo, hi):
-                    wb[t, e] += gg * (2.0 * wa[t, i, e] - zw[t, i, e])
-            norm = 0.0
-            for e in range(lo, hi):
-                wb[t, e] /= den
-                norm += wb[t, e] * wb[t, e]
-            norm = np.sqrt(norm)
-            scale = np.sqrt(hi - lo)
-            for e in range(lo, hi):
-                wb[t, e] = wb[t, e] * scale / norm if norm > 0 else 1.0
-        # ---- pass 3: per (trial, item): weight update and the weight part of the gap --------------
+            if status[t] == RUNNING:
+                _node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
         for k in prange(T * N):
             t = k // N
-            i = k - t * N
-            if status[t] != RUNNING:
-                continue
-            total = 0.0
-            for n in range(first_btf, V):
-                acc = gap_node[t, i, n]
-                for e in range(in_start[n], in_start[n + 1]):
-                    d = wb[t, e] - wa[t, i, e]
-                    zw[t, i, e] += beta * d
-                    acc += d * d
-                gap_node[t, i, n] = acc
-                total += acc
-            item_gap[t, i] = total
-        # ---- per trial: reported gap, stopping ---------------------------------------------------
+            if status[t] == RUNNING:
+                item_gap[t, k - t * N] = _item_weight_update(t, k - t * N, zw, wa, wb, gap_node, in_start,
+                                                             first_btf, beta)
         for t in range(T):
-            if status[t] != RUNNING:
-                continue
-            total = 0.0
-            for i in range(N):
-                total += item_gap[t, i]
-            mean = total / (N * n_btf)
-            pending_mean[t] = mean
-            gap_out[t, it] = np.sqrt(mean)
-            iters[t] += 1
-            if np.sqrt(mean) < gapstop[t]:
-                status[t] = BELOW_GAPSTOP
-            elif iters[t] >= max_iter:
-                status[t] = AT_MAX_ITER
-    # apply the pending metric updates so the returned state is complete
-    for k in prange(T * N):
+            if status[t] == RUNNING:
+                pending_mean[t] = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status,
+                                                   gap_out)
+    for k in prange(T * N):  # apply the pending metric updates so the returned state is complete
         t = k // N
-        i = k - t * N
-        if pending_mean[t] > 0:
-            inv = 1.0 / pending_mean[t]
-            for n in range(first_btf, V):
-                g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+        _flush_metric(t, k - t * N, g, gap_node, first_btf, gamma, pending_mean[t])
     pending_mean[:] = 0.0
     return ran
+
+
+@njit(cache=True, parallel=True)
+def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
+                   delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
+                   iters, max_iter, status, pending_mean, n_iter, gap_out):
+    """rrr_run with whole trials per thread: the same results, one parallel region per call."""
+    T, N, E = zw.shape
+    V = zy.shape[2]
+    n_btf = V - first_btf
+    gap_out[:, :] = -1.0
+    item_gap = np.zeros((T, N))
+    scratch = _scratch(zw, in_start, first_btf)
+    for t in prange(T):
+        pending = 0.0
+        for it in range(n_iter):
+            if status[t] != RUNNING:
+                break
+            for i in range(N):
+                _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
+                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending,
+                           scratch)
+            for n in range(first_btf, V):
+                _node_concur(t, n, zw, g, wa, wb, in_start)
+            for i in range(N):
+                item_gap[t, i] = _item_weight_update(t, i, zw, wa, wb, gap_node, in_start, first_btf, beta)
+            pending = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, gap_out)
+        for i in range(N):
+            _flush_metric(t, i, g, gap_node, first_btf, gamma, pending)
+    return n_iter

@@ -167,9 +167,11 @@ def _state(arch, dataset, T, seed, input_mode=INPUT_DATA):
     return graph, st
 
 
+@pytest.mark.parametrize("by_trial", [False, True])
 @pytest.mark.parametrize("arch,bits,mode", [("4-4-4-4", 2, INPUT_DATA), ("dense:4-5-3-4", 2, INPUT_DATA),
                                             ("4-6-4", 2, INPUT_BINARY), ("4-6-4", 2, INPUT_ONEHOT)])
-def test_numba_iterations_equal_reference(arch, bits, mode):
+def test_numba_iterations_equal_reference(arch, bits, mode, by_trial):
+    """Both parallel layouts (items in parallel, whole trials in parallel) against the reference."""
     data = multiplier(bits)
     graph, st_ref = _state(arch, data, 3, 7, mode)
     _, st_nb = _state(arch, data, 3, 7, mode)
@@ -178,7 +180,7 @@ def test_numba_iterations_equal_reference(arch, bits, mode):
     frozen = st_nb.zw[1].copy()
     args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
     gaps_ref = NumpyBackend(*args).run(st_ref, 6)
-    gaps_nb = NumbaBackend(*args).run(st_nb, 6)
+    gaps_nb = NumbaBackend(*args, by_trial=by_trial).run(st_nb, 6)
     np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
     for a, b in ((st_nb.zw, st_ref.zw), (st_nb.zx, st_ref.zx), (st_nb.zy, st_ref.zy), (st_nb.g, st_ref.g)):
         np.testing.assert_allclose(a, b, atol=1e-9)
