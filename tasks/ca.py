@@ -145,9 +145,12 @@ class ElementaryCA:
         return bits[:, 0]
 
     def describe_table(self, table) -> str:
-        """A one-step table as its Wolfram code (composite tables: as an integer over the patterns)."""
+        """A one-step table as its Wolfram code ("rule 30"); a composite table of several steps (over
+        2*reach+1 cells) as the same kind of code over its patterns, marked with the cell count."""
         table = np.asarray(table, dtype=bool)
-        return f"rule {sum(int(b) << k for k, b in enumerate(table))}"
+        code = sum(int(b) << k for k, b in enumerate(table))
+        n = int(len(table)).bit_length() - 1
+        return f"rule {code}" if n == 2 * self.radius + 1 else f"{n}-cell rule {code}"
 
     def default_arch(self) -> str:
         """Defaults after the reference runs: 1 step 16-32-32-16 (30_1.wth), 2 steps 16-48-48-48-16
