@@ -37,22 +37,24 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_
 
     rows = []
     all_threads = numba.config.NUMBA_NUM_THREADS
-    configs = []  # (backend, threads, dtype); the NumPy reference first, it is the ratio's base
+    configs = []  # (backend, threads, dtype, trials); the NumPy reference first, it is the ratio's base
     for backend in _parse_list(backends):
         if backend == "numba":
-            configs += [("numba", t, d) for t in sorted({1, all_threads}) for d in _parse_list(dtypes)]
+            configs += [("numba", t, d, 1) for t in sorted({1, all_threads}) for d in _parse_list(dtypes)]
+            if all_threads > 1:  # batched restarts, one trial per thread (the layout without barriers)
+                configs += [("numba", all_threads, d, all_threads) for d in _parse_list(dtypes)]
         else:
-            configs.append((backend, None, "float64"))
+            configs.append((backend, None, "float64", 1))
     for problem in _parse_list(problems):
         base = None
-        for backend, threads, dtype in configs:
-            row = throughput(problem, backend, threads, seconds=seconds, dtype=dtype)
+        for backend, threads, dtype, trials in configs:
+            row = throughput(problem, backend, threads, trials=trials, seconds=seconds, dtype=dtype)
             base = row["edge_item_iters_per_s"] if backend == "numpy" else base
             row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
             rows.append(row)
             if not as_json:
                 ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
-                click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']}  "
+                click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']} trials {trials}  "
                            f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
                            f"{row['state_bytes_per_edge_item']:.0f} B/edge-item")
     for bits, seed_text in ((2, solve_seeds), (3, solve_3x3_seeds)):
