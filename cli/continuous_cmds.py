@@ -44,7 +44,8 @@ def _parse_methods(text, activation):
 @click.option("--methods", default=None,
               help="Comma-separated: projection, adam, adam-ste. [default: projection,adam; "
                    "with --activation quant also adam-ste]")
-@click.option("--width", type=int, default=None, help="Hidden units (mlp, 64), channels (cnn, 8), state (rnn, 32).")
+@click.option("--width", type=int, default=None,
+              help="Hidden units (mlp, 64), channels (cnn, 8), state (rnn, 32).")
 @click.option("--activation", type=click.Choice(["relu", "quant"]), default="relu", show_default=True,
               help="Hidden activation; quant is a staircase 0..levels-1 (gradient zero almost everywhere).")
 @click.option("--levels", type=int, default=4, show_default=True, help="Quantiser levels.")
@@ -54,16 +55,19 @@ def _parse_methods(text, activation):
 @click.option("--seeds", "n_seeds", type=int, default=1, show_default=True,
               help="Number of seeds: seed, seed+1, ...; results are averaged (mean and sample std).")
 @click.option("--iters", type=int, default=20, show_default=True, help="Projection: RRR steps per mini-batch.")
-@click.option("--beta", type=float, default=0.5, show_default=True, help="Projection: RRR step size in (0, 1].")
+@click.option("--beta", type=float, default=1.0, show_default=True, help="Projection: RRR step size in (0, 1].")
 @click.option("--margin", type=float, default=1.0, show_default=True,
               help="Projection: target logit >= margin, other logits <= -margin.")
+@click.option("--fuse/--no-fuse", default=None,
+              help="Projection: record each dense unit with its bias and ReLU as one op. [default: on for "
+                   "mlp and cnn, off for rnn]")
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
 @click.option("--train-size", type=int, default=3000, show_default=True,
               help="Use the first N training items (the test set stays the same).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per method.")
 @click.option("--verbose", "-v", is_flag=True, help="Print accuracy after every epoch (to stderr).")
 def train_continuous(model, data_name, methods, width, activation, levels, epochs, batch, seed, n_seeds,
-                     iters, beta, margin, lr, train_size, as_json, verbose):
+                     iters, beta, margin, fuse, lr, train_size, as_json, verbose):
     """Train a continuous network by projections (divide-and-concur with RRR, no gradients) and with
     Adam, on the same model, split, initialisation and mini-batches, and compare them."""
     method_list = _parse_methods(methods, activation)
@@ -74,7 +78,8 @@ def train_continuous(model, data_name, methods, width, activation, levels, epoch
     from btflearn.continuous.train import Config, run, summarize
 
     cfg = Config(model=model, width=width, activation=activation, levels=levels, epochs=epochs, batch=batch,
-                 seed=seed, iters=iters, beta=beta, margin=margin, lr=lr, train_size=train_size).validate()
+                 seed=seed, iters=iters, beta=beta, margin=margin, fuse=fuse, lr=lr,
+                 train_size=train_size).validate()
     split = data.load(data_name, n_train=train_size)
     log = (lambda msg: click.echo(msg, err=True)) if verbose else None
     results = []

@@ -50,6 +50,9 @@ def test_ops_fed_by_data_are_linear():
     assert kinds["mlp", True] == ["dot_linear_relu", "dot_linear"]
     assert kinds["cnn", True] == ["dot_linear_relu", "max", "dot_linear"]
     assert kinds["rnn", True] == ["dot_linear_relu"] * 8 + ["dot_linear"]
+    quant = layers.build("mlp", width=4, act=layers.Quant(levels=3))
+    assert [r.kind for r in graph.record(quant, (64,), fuse=True).ops] == ["linear_quant", "dot_linear"]
+    assert [r.kind for r in graph.record(quant, (64,), fuse=False).ops] == ["linear", "quant_sum", "dot", "sum"]
     g = graph.record(layers.build("mlp", width=4), (64,), fuse=True)
     first = g.ops[0]
     assert first.operands[1][1].shape == (4, 0)          # no bilinear part: data and the constant 1 only

@@ -223,6 +223,33 @@ def test_quant_sum_projection(m, levels, step, low):
                     static=dict(levels=levels, step=step, low=low), on_graph=on_closed_graph)
 
 
+def test_linear_quant_projection():
+    """y = q(a . c), c constant (a data-fed quantised unit): on the closed graph, idempotent, nearest."""
+    levels, step, low = 4, 1.0, 0.0
+    proj = _batched(P.project_linear_quant, levels=levels, step=step, low=low)
+    A, C = RNG.normal(size=(N_QUERIES, 3)), RNG.normal(size=(N_QUERIES, 3))
+    Y = RNG.normal(size=N_QUERIES) * 2 + 1
+    a, y = map(np.asarray, proj(A, C, Y))
+    s = (a * C).sum(1)
+    k = np.round((y - low) / step)
+    assert np.all((np.abs(low + step * k - y) < 1e-12) & (k >= 0) & (k < levels))
+    assert np.all(((k == 0) | (s >= y - step / 2 - 1e-9)) & ((k == levels - 1) | (s <= y + step / 2 + 1e-9)))
+    a2, y2 = map(np.asarray, proj(a, C, y))
+    np.testing.assert_allclose(a2, a, atol=1e-12)
+    np.testing.assert_allclose(y2, y, atol=1e-12)
+    dist = ((a - A) ** 2).sum(1) + (y - Y) ** 2
+
+    def q(u):
+        return low + step * np.clip(np.round((u - low) / step), 0, levels - 1)
+
+    def sampler(k):
+        base, s_ = (a, 0.05) if k % 2 == 0 else (A, 2.0)
+        ap = base + RNG.normal(size=A.shape) * s_
+        return ap, q((ap * C).sum(1))
+
+    _no_nearer(dist, sampler, lambda p: ((p[0] - A) ** 2).sum(1) + (p[1] - Y) ** 2)
+
+
 def test_quantize_is_a_staircase():
     u = jnp.linspace(-3, 6, 1001)
     q = np.asarray(P.quantize(u, levels=4))

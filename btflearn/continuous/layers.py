@@ -128,13 +128,14 @@ class Recorder:
         grouped by which columns are fixed; a group with no fixed column is bilinear (``dot``), one
         with only fixed columns ``linear``, else ``dot_linear``. Fused (relu / linear activations):
         the bias joins the fixed part as a weight on the constant 1, and a ReLU unit is one
-        ``dot_linear_relu`` op."""
+        ``dot_linear_relu`` op; a quantised unit fed only by data is one ``linear_quant`` op."""
         act = _check_act(act)
         P, n = rows.shape
         W = self.g.param(f"{name}/w", (n, units), fan_in=n)
         b = self.g.param(f"{name}/b", (units,), fan_in=0)
         fixed = self.g.is_clamped(rows)
-        fuse = self.fuse and act in ("relu", "linear")
+        # a quantiser fuses only into data-fed units (closed form); elsewhere it stays a separate op
+        fuse = self.fuse and (act in ("relu", "linear") or bool(fixed.all()))
         one = self.g.constant((), 1.0) if fuse else None
         out_idx = np.zeros((P, units), np.int64)
         patterns, which = np.unique(fixed, axis=0, return_inverse=True)
@@ -157,15 +158,18 @@ class Recorder:
                 a_c = np.concatenate([a_c, bias], axis=1)
                 c = np.concatenate([c, np.full((K, 1), one.idx.item())], axis=1)
             P_, V_ = W.kind, rows.kind
+            attrs = None
             if fuse and act == "relu":
                 kind, ops = "dot_linear_relu", [(P_, a_c), (P_, a_v), (V_, b_v), (V_, c)]
+            elif fuse and isinstance(act, Quant):
+                kind, ops, attrs = "linear_quant", [(P_, a_c), (V_, c)], act.attrs()
             elif cols_v.size == 0:
                 kind, ops = "linear", [(P_, a_c), (V_, c)]
             elif a_c.shape[1] == 0:
                 kind, ops = "dot", [(P_, a_v), (V_, b_v)]
             else:
                 kind, ops = "dot_linear", [(P_, a_c), (P_, a_v), (V_, b_v), (V_, c)]
-            d = self.g.op(kind, [Var(self.g, k_, i_) for k_, i_ in ops])
+            d = self.g.op(kind, [Var(self.g, k_, i_) for k_, i_ in ops], attrs=attrs)
             out_idx[sel] = d.idx.reshape(sel.size, units)
         out = Var(self.g, VALUE, out_idx.reshape(-1))
         if not fuse:

@@ -13,6 +13,7 @@ Ops (forward f, projection onto {(x, y): y = f(x)}):
 - ``sum``: y = sum(x), a hyperplane;
 - ``relu_sum``: y = max(0, sum(x)), ReLU fused with the sum that feeds it (bias + dot);
 - ``quant_sum``: y = q(sum(x)), q a staircase of evenly spaced levels (zero gradient a.e.);
+- ``linear_quant``: y = q(a . c), c constant: a data-fed unit with its bias and quantiser;
 - ``max``: y = max(x), exact by sorting (the top-j entries tie with the output);
 - ``box``: no output; the constraint lo <= x <= hi (margin loss on the logits).
 
@@ -26,8 +27,9 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "dot", "project_dot", "project_linear", "project_dot_linear", "project_dot_linear_relu", "project_sum", "project_relu_sum", "project_quant_sum", "quantize",
-    "project_max", "project_box", "relu_sum", "quant_sum",
+    "OPS", "dot", "dot_linear_relu", "project_box", "project_dot", "project_dot_linear",
+    "project_dot_linear_relu", "project_linear", "project_linear_quant", "project_max", "project_quant_sum", "project_relu_sum",
+    "project_sum", "quant_sum", "quantize", "relu_sum",
 ]
 
 
@@ -311,6 +313,23 @@ def project_quant_sum(x, y, levels: int = 4, step: float = 1.0, low: float = 0.0
     return _move_sum(x, s, s_k[best]), v[best]
 
 
+def project_linear_quant(a, c, y, levels: int = 4, step: float = 1.0, low: float = 0.0):
+    """Nearest (a', y') with y' = q(a' . c) for a CONSTANT c (a data-fed unit, bias on a constant 1): as
+    ``project_quant_sum`` with the sum replaced by s = a . c, where moving s by ds moves a by
+    ds c/|c|^2 at cost ds^2/|c|^2."""
+    a, c, y = _float(a, c, y)
+    cc = jnp.maximum(jnp.dot(c, c), _finfo(a).tiny)
+    s = jnp.dot(a, c)
+    k = jnp.arange(levels, dtype=a.dtype)
+    v = low + step * k
+    left = jnp.where(k == 0, -jnp.inf, v - 0.5 * step)
+    right = jnp.where(k == levels - 1, jnp.inf, v + 0.5 * step)
+    s_k = jnp.clip(s, left, right)
+    cost = (s_k - s) ** 2 / cc + (y - v) ** 2
+    best = jnp.argmin(cost)
+    return a + (s_k[best] - s) / cc * c, v[best]
+
+
 # ---------------------------------------------------------------------------------------- max, pooling
 def project_max(x, y):
     """Nearest (x', y') with y' = max(x'). Sort x descending; the answer ties the top j entries with the
@@ -390,8 +409,15 @@ def _dot_linear_relu_project(operands, y):
     return [a_c, a_v, b_v, operands[3]], y
 
 
+def _linear_quant_project(operands, y, **attrs):
+    a, y = project_linear_quant(operands[0], operands[1], y, **attrs)
+    return [a, operands[1]], y
+
+
 OPS = {
     "dot": OpDef(lambda ops: dot(ops[0], ops[1]), _dot_project),
+    # operands (a, c), c constant: q(a . c), a data-fed unit with its bias and quantiser
+    "linear_quant": OpDef(lambda ops, **attrs: quantize(dot(ops[0], ops[1]), **attrs), _linear_quant_project),
     # operands (a_c, a_v, b_v, c), c constant: relu(a_c . c + a_v . b_v), a dense unit with bias and ReLU
     "dot_linear_relu": OpDef(lambda ops: dot_linear_relu(*ops), _dot_linear_relu_project),
     # operands (a, c), c constant (inputs, constants): returned unchanged

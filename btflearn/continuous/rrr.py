@@ -8,8 +8,8 @@ operands and of its output; so do parameters (one copy per op use per item). Two
   so P_A is the op projections of ``projections.py`` applied in parallel (``jax.vmap``).
 - B ("concur"): all copies of a value agree (per item), all copies of a parameter agree (across the
   whole batch), input slots equal the data and constants their value. P_B averages the copies of each
-  slot (a scatter-add) and hands the mean back to every copy (a gather). Because shape ops only moved
-  or repeated indices, this pulls them back exactly: a duplicated value is a value with more copies.
+  slot (gather tables and row sums) and hands the mean back to every copy (a gather). Because shape ops
+  only moved or repeated indices, this pulls them back exactly: a duplicated value has more copies.
 
 RRR: z <- z + beta (P_A(2 P_B(z) - z) - P_B(z)); the parameters are read from P_B(z).
 Mini-batches with warm starts: each batch starts at the point the current parameters define (a forward
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import PARAM, VALUE
+from .graph import VALUE
 from .projections import OPS
 
 
