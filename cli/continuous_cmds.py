@@ -97,7 +97,8 @@ def train_continuous(model, data_name, methods, width, activation, levels, epoch
                f"{epochs} epochs, batch {batch}, seeds {seed}..{seed + n_seeds - 1}")
     click.echo(f"{'method':<11} {'test acc':>16} {'train acc':>10} {'s/epoch':>8} {'epochs to 99%':>14}")
     for r in results:
-        spread = f" +- {100 * r['test_accuracy_std']:.1f}" if n_seeds > 1 else ""
-        click.echo(f"{r['method']:<11} {100 * r['test_accuracy']:>9.2f}%{spread:<6} "
-                   f"{100 * r['train_accuracy']:>9.2f}% {r['seconds_per_epoch']:>8.2f} "
-                   f"{r['epochs_to_99pct_best']:>14.1f}")
+        acc = f"{100 * r['test_accuracy']:.2f}%"
+        if n_seeds > 1:
+            acc += f" +- {100 * r['test_accuracy_std']:.2f}"
+        click.echo(f"{r['method']:<11} {acc:>16} {100 * r['train_accuracy']:>9.2f}% "
+                   f"{r['seconds_per_epoch']:>8.2f} {r['epochs_to_99pct_best']:>14.1f}")
