@@ -20,6 +20,7 @@ def test_widths_of():
 
 
 def test_adamw_fits_its_training_set_and_is_reproducible():
+    pytest.importorskip("optax")
     ca = ElementaryCA(232, width=8)
     train, test = ca.sample(600, seed=0).split(100)
     r = adamw_baseline(train, test, "8-16-8", steps=300, lr=1e-2, seed=0)
@@ -33,6 +34,7 @@ def test_adamw_fits_its_training_set_and_is_reproducible():
 
 
 def test_adamw_argmax_classification():
+    pytest.importorskip("optax")
     train, test = optdigits().split(256)
     r = run_baseline("adamw", train, test, "64-32-10", steps=200, lr=1e-2)
     assert r.test_accuracy[1] > 0.7  # exact = class accuracy for argmax readout

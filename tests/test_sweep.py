@@ -11,6 +11,8 @@ from btflearn.tasks import ElementaryCA
 
 
 def test_run_sweep_rows_table_and_json(tmp_path):
+    pytest.importorskip("optax")
+    pytest.importorskip("matplotlib")
     pool = ElementaryCA(232, width=8).sample(400, seed=0)
     res = run_sweep(pool, "8-8", [16, 64], seeds=[0, 1], fit_options=dict(gamma=1e-3, max_iter=1500),
                     baseline="adamw", baseline_options=dict(steps=300, lr=1e-2))
