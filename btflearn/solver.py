@@ -91,7 +91,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         gamma: float | None = None, max_iter: int = DEFAULTS["max_iter"], gapstop: float = DEFAULTS["gapstop"],
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
-        dtype: str = "float64", polish: int = 0) -> FitResult:
+        dtype: str = "float64", polish: int = 0, trial_ids=None) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
@@ -103,6 +103,9 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     verified read-out with the gap below gapstop replaces the early one (cleaner circuits).
     dtype: storage of the replicated state, "float64" or "float32" (the projections' scalar maths stays
     in float64 either way; float32 halves the memory traffic).
+    trial_ids: run exactly these trial indices (default ``range(trials)``); trial k starts from
+    (seed, k) whatever else runs beside it, so a subset gives the same per-trial results (used to
+    spread the trials of one run over several processes or machines).
     """
     if not isinstance(dataset, Dataset):
         raise BtfError("fit expects a btflearn.Dataset")
@@ -128,6 +131,10 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     if time_limit is not None and not time_limit > 0:
         raise BtfError(f"time_limit must be positive, got {time_limit!r}")
     max_iter, trials = int(max_iter), int(trials)
+    trial_list = list(range(trials)) if trial_ids is None else [int(k) for k in trial_ids]
+    if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
+        raise BtfError(f"trial_ids must be distinct non-negative integers, got {trial_ids!r}")
+    trials = len(trial_list)
     from .dataset import INPUT_MODES
     from .kernels.graph import kernel_graph
     from .kernels.reference import initial_state, project_inputs
@@ -147,7 +154,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
 
     def start(slot_index):
         nonlocal next_trial
-        trial = next_trial
+        trial = trial_list[next_trial]
         next_trial += 1
         zw, zx, zy, g = initial_state(trial_rng(seed, trial), 1, N, graph, dataset.inputs, dataset.outputs,
                                       input_mode)

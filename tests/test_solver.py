@@ -94,3 +94,19 @@ def test_polish_turns_an_early_read_out_into_a_converged_one():
     assert winner.first_solved_at is not None and winner.first_solved_at <= winner.iterations
     if winner.first_solved_at < winner.iterations:   # it was polished: then the gap has converged
         assert winner.gap < 0.01
+
+
+def test_a_subset_of_trials_reproduces_those_trials():
+    """Trial k depends only on (seed, k): running trials 1 and 3 alone gives the same per-trial
+    results as the full batch of four (what distributed runs rely on)."""
+    data = multiplier(2)
+    kw = dict(arch="4-4-4-4", max_iter=300, seed=5, stop_on_first=False)
+    full = {t.trial: t for t in fit(data, trials=4, **kw).trials}
+    part = fit(data, trial_ids=[3, 1], **kw).trials
+    assert sorted(t.trial for t in part) == [1, 3]
+    for t in part:
+        assert (t.iterations, t.solved, t.gap) == (full[t.trial].iterations, full[t.trial].solved,
+                                                   full[t.trial].gap)
+        np.testing.assert_array_equal(t.weights, full[t.trial].weights)
+    with pytest.raises(BtfError, match="trial_ids"):
+        fit(data, trial_ids=[1, 1], **kw)
