@@ -98,17 +98,41 @@ def numba_available() -> bool:
     return True
 
 
+def cupy_problem() -> str | None:
+    """Why the cupy backend cannot run here (None when it can): CuPy must import and see a CUDA device."""
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or CUDA libraries that fail to load
+        return f"CuPy is not installed or does not import ({exc}); install it with pip install 'btflearn[gpu]'"
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as exc:  # no driver, no device, driver too old
+        return f"CuPy imports but finds no usable CUDA device ({exc})"
+    if count <= 0:
+        return "CuPy imports but finds no CUDA device"
+    return None
+
+
+def cupy_available() -> bool:
+    """True when CuPy imports and at least one CUDA device is present."""
+    return cupy_problem() is None
+
+
 def make_backend(name: str, *args):
-    """The backend called ``name`` (auto: Numba when it imports, else NumPy)."""
+    """The backend called ``name`` (auto: CuPy when it imports and a GPU is present, else Numba when it
+    imports, else NumPy)."""
     if name not in BACKENDS:
         raise BtfError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name == "auto":
-        name = "numba" if numba_available() else "numpy"
+        name = "cupy" if cupy_available() else "numba" if numba_available() else "numpy"
     if name == "numba":
         if not numba_available():
             raise BtfError("the numba backend needs numba: pip install numba")
         return NumbaBackend(*args)
     if name == "numpy":
         return NumpyBackend(*args)
-    raise BtfError("the cupy backend is not available in this build (no GPU kernels yet); "
-                   "use --backend numba or numpy")
+    problem = cupy_problem()
+    if problem is not None:
+        raise BtfError(f"cannot use the cupy backend: {problem}. Use --backend numba or numpy")
+    from .cupy_backend import CupyBackend
+    return CupyBackend(*args)
