@@ -29,6 +29,12 @@ def _random_data(n, n_in, n_out):
     return Dataset(rng.choice([-1.0, 1.0], (n, n_in)), rng.choice([-1.0, 1.0], (n, n_out)))
 
 
+def problem_size(problem: str) -> int:
+    """Items x edges of one trial of a benchmark problem."""
+    arch, make = PROBLEMS[problem]
+    return make().n_items * parse_arch(arch).n_edges
+
+
 def _prepared_state(net, data, graph, trials, dtype):
     from .kernels.reference import initial_state
     st = SolverState.empty(trials, data.n_items, net.n_edges, net.n_nodes, np.dtype(dtype))

@@ -6,6 +6,9 @@ import json
 import click
 
 
+GPU_BATCH = -1  # placeholder: trials per GPU throughput row, sized per problem
+
+
 def _parse_list(text, cast=str):
     return [cast(t) for t in text.split(",") if t.strip()]
 
@@ -13,7 +16,9 @@ def _parse_list(text, cast=str):
 @click.command()
 @click.option("--problems", default="2x2,3x3,5x32", show_default=True,
               help="Throughput problems: 2x2 (4-4-4-4), 3x3 (6-12-12-12-6), 5x32 (32-wide, 5 layers, 256 items).")
-@click.option("--backends", default="numpy,numba", show_default=True)
+@click.option("--backends", "--backend", "backends", default=None,
+              help="Comma-separated backends to time: numpy, numba, cupy (default: numpy,numba, plus cupy when "
+                   "CuPy and a CUDA GPU are present).")
 @click.option("--dtypes", default="float64,float32", show_default=True, help="State storage types to time.")
 @click.option("--seconds", type=float, default=1.0, show_default=True, help="Timing per throughput row.")
 @click.option("--solve-seeds", default="0-9", show_default=True,
@@ -26,7 +31,9 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_
     time to a verified multiplier solution over seeds."""
     import numba
 
+    from btflearn.backends import BACKENDS, cupy_available, cupy_problem
     from btflearn.bench import throughput, time_to_solution
+    from btflearn.errors import BtfError
     from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS
 
     def seeds(text):
@@ -35,6 +42,13 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_
             return list(range(int(a), int(b) + 1))
         return _parse_list(text, int)
 
+    if backends is None:
+        backends = "numpy,numba" + (",cupy" if cupy_available() else "")
+    for backend in _parse_list(backends):
+        if backend not in BACKENDS:
+            raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if "cupy" in _parse_list(backends) and cupy_problem() is not None:
+        raise BtfError(f"cannot use the cupy backend: {cupy_problem()}. Use --backends numpy,numba")
     rows = []
     all_threads = numba.config.NUMBA_NUM_THREADS
     configs = []  # (backend, threads, dtype, trials); the NumPy reference first, it is the ratio's base
@@ -43,20 +57,30 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_
             configs += [("numba", t, d, 1) for t in sorted({1, all_threads}) for d in _parse_list(dtypes)]
             if all_threads > 1:  # batched restarts, one trial per thread (the layout without barriers)
                 configs += [("numba", all_threads, d, all_threads) for d in _parse_list(dtypes)]
+        elif backend == "cupy":  # one trial, and batched restarts (the GPU's use: many trials at once)
+            configs += [("cupy", None, "float64", 1), ("cupy", None, "float64", GPU_BATCH)]
         else:
             configs.append((backend, None, "float64", 1))
     for problem in _parse_list(problems):
-        base = None
+        base = numba_best = None
         for backend, threads, dtype, trials in configs:
+            if trials == GPU_BATCH:  # about 2^25 edge x items of state (~2 GB with its scratch), <= 4096 trials
+                from btflearn.bench import problem_size
+                trials = int(min(4096, max(1, 2 ** 25 // problem_size(problem))))
             row = throughput(problem, backend, threads, trials=trials, seconds=seconds, dtype=dtype)
             base = row["edge_item_iters_per_s"] if backend == "numpy" else base
             row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
+            if backend == "numba":
+                numba_best = max(numba_best or 0.0, row["edge_item_iters_per_s"])
+            if backend == "cupy":  # against the best Numba row of this run (same machine's CPU)
+                row["ratio_to_numba"] = row["edge_item_iters_per_s"] / numba_best if numba_best else None
             rows.append(row)
             if not as_json:
                 ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
                 click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']} trials {trials}  "
                            f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
-                           f"{row['state_bytes_per_edge_item']:.0f} B/edge-item")
+                           f"{row['state_bytes_per_edge_item']:.0f} B/edge-item"
+                           + (f"  {row['ratio_to_numba']:.1f}x best numba" if row.get("ratio_to_numba") else ""))
     for bits, seed_text in ((2, solve_seeds), (3, solve_3x3_seeds)):
         if not seed_text:
             continue
