@@ -1,0 +1,456 @@
+"""The GPU kernels' maths, checked without a GPU.
+
+kernels/cuda/cpu_harness.cpp includes rrr_kernels.cu (and through it btf_math.cuh) with the CUDA
+built-ins emulated, so the host C++ compiler builds the exact kernel source the GPU runs. Here it is
+compiled into a temporary shared library, loaded with ctypes and compared with the NumPy reference
+(kernels/reference.py) to 1e-9: single projections on random and degenerate inputs, whole RRR runs
+iteration by iteration in both launch layouts and all input modes. A fake ``cupy`` module that runs
+those CPU kernels then drives btflearn.cupy_backend.CupyBackend through make_backend and fit (upload of
+restarted slots, downloads, launch arguments). nvcc, when on PATH, compiles the CUDA source with
+warnings as errors.
+"""
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from btflearn import fit, parse_arch
+from btflearn.backends import (AT_MAX_ITER, RUNNING, NumbaBackend, NumpyBackend, SolverState, cupy_available,
+                               make_backend)
+from btflearn.cupy_backend import KERNELS, CupyBackend, cuda_source_dir, kernel_source
+from btflearn.errors import BtfError
+from btflearn.kernels import reference as ref
+from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
+from btflearn.tasks import multiplier, random_decoder
+
+CUDA = cuda_source_dir()
+
+
+def _compiler():
+    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+# ----------------------------------------------------------------------------------- the CPU build
+P, I64, F64 = "p", "i", "d"
+# BTF_KERNEL_PARAMS of rrr_kernels.cu: (kind, dtype of the array) for the 22 pointers, then scalars
+KERNEL_SIGNATURE = ([(P, np.float64)] * 10 + [(P, np.int64)] * 4 + [(P, np.float64)] * 3 + [(P, np.int64)] * 2
+                    + [(P, np.float64)] * 3 + [(I64, None)] * 9 + [(F64, None)] * 2 + [(I64, None)])
+CTYPE = {P: ctypes.c_void_p, I64: ctypes.c_longlong, F64: ctypes.c_double}
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    cxx = _compiler()
+    if cxx is None:
+        pytest.skip("no C++ compiler (c++, g++, clang++ or $CXX) to build the CPU harness of the CUDA kernels")
+    out = tmp_path_factory.mktemp("btf_cuda_cpu") / "btf_cuda_cpu.so"
+    cmd = [cxx, "-O2", "-std=c++11", "-shared", "-fPIC", "-ffp-contract=off", "-Wall", "-Wextra", "-Werror",
+           str(CUDA / "cpu_harness.cpp"), "-o", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and not res.stderr.strip(), res.stderr
+    so = ctypes.CDLL(str(out))
+    dp = ctypes.POINTER(ctypes.c_double)
+    so.btf_cpu_bilinear.restype = ctypes.c_double
+    so.btf_cpu_bilinear.argtypes = [dp, dp, ctypes.c_longlong, ctypes.c_double, dp, dp]
+    so.btf_cpu_trio.restype = ctypes.c_double
+    so.btf_cpu_trio.argtypes = [dp, dp, ctypes.c_longlong, ctypes.c_double, ctypes.c_double, dp, dp]
+    params = [CTYPE[kind] for kind, _ in KERNEL_SIGNATURE]
+    so.btf_cpu_rrr_run.restype = None
+    so.btf_cpu_rrr_run.argtypes = [ctypes.c_int] + params
+    for name in KERNELS:
+        fn = getattr(so, "cpu_" + name)
+        fn.restype = None
+        fn.argtypes = [ctypes.c_uint, ctypes.c_uint] + params
+    return so
+
+
+def _ptr(a):
+    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+
+def cpu_bilinear(lib, w, x, c):
+    w, x = np.ascontiguousarray(w, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64)
+    wo, xo = np.empty_like(w), np.empty_like(x)
+    cost = lib.btf_cpu_bilinear(_ptr(w), _ptr(x), len(w), float(c), _ptr(wo), _ptr(xo))
+    return wo, xo, cost
+
+
+def cpu_trio(lib, w, x, y, delta):
+    w, x = np.ascontiguousarray(w, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64)
+    wo, xo = np.empty_like(w), np.empty_like(x)
+    yo = lib.btf_cpu_trio(_ptr(w), _ptr(x), len(w), float(y), float(delta), _ptr(wo), _ptr(xo))
+    return wo, xo, yo
+
+
+def _kernel_args(args):
+    """ctypes values for BTF_KERNEL_PARAMS, checking kinds, dtypes and contiguity as the GPU needs them."""
+    assert len(args) == len(KERNEL_SIGNATURE), f"{len(args)} kernel arguments, expected {len(KERNEL_SIGNATURE)}"
+    out = []
+    for k, (a, (kind, dtype)) in enumerate(zip(args, KERNEL_SIGNATURE)):
+        if kind == P:
+            assert isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous, (k, type(a))
+            out.append(a.ctypes.data)
+        elif kind == I64:
+            assert isinstance(a, np.int64), (k, type(a))
+            out.append(int(a))
+        else:
+            assert isinstance(a, np.float64), (k, type(a))
+            out.append(float(a))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ cases
+def degenerate_pairs(rng, m):
+    """(w, x) pairs where the projection's special cases live: on the pole/axes (w = +-x, zeros),
+    tiny vectors, a pole vector that is zero up to rounding."""
+    v = rng.normal(size=m)
+    z = np.zeros(m)
+    e0 = np.eye(m)[0]
+    return [(v, v.copy()), (v, -v), (z, z.copy()), (z, v), (v, z.copy()), (v * 1e-20, -v * 1e-20),
+            (v, -v + 1e-16 * rng.normal(size=m)), (e0, e0.copy()), (e0, -e0), (e0, np.roll(e0, 1))]
+
+
+def test_constants_and_status_codes_match_the_reference():
+    text = (CUDA / "btf_math.cuh").read_text()
+    define = lambda name: float(re.search(rf"#define {name} (\S+)", text).group(1))  # noqa: E731
+    assert define("BTF_NEWTON_MAXIT") == ref.NEWTON_MAXIT
+    assert define("BTF_NEWTON_RTOL") == ref.NEWTON_RTOL
+    assert define("BTF_DEGENERATE") == ref.DEGENERATE
+    assert (define("BTF_RUNNING"), define("BTF_BELOW_GAPSTOP"), define("BTF_AT_MAX_ITER")) == (0, 1, 2)
+    assert (define("BTF_INPUT_DATA"), define("BTF_INPUT_BINARY"), define("BTF_INPUT_ONEHOT")) == \
+        (INPUT_DATA, INPUT_BINARY, INPUT_ONEHOT)
+
+
+def test_header_is_plain_c99_too(tmp_path):
+    cc = shutil.which(os.environ.get("CC") or "cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    src = tmp_path / "c99.c"
+    src.write_text('#include "btf_math.cuh"\nint main(void) { return btf_trio_project(0, 0, 1, 0, 0.0, 0.0, 0, 0, 1) > 0; }\n')
+    res = subprocess.run([cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(CUDA), "-c", str(src), "-o",
+                          str(tmp_path / "c99.o")], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+
+
+def test_bilinear_equals_reference_on_random_and_degenerate_inputs(lib):
+    rng = np.random.default_rng(11)
+    cases = []
+    for _ in range(300):
+        m = int(rng.integers(1, 8))
+        cases.append((rng.normal(size=m) * rng.choice([1e-3, 0.1, 1, 5]), rng.normal(size=m),
+                      float(rng.normal() * 3)))
+    for m in (1, 2, 5):
+        for w, x in degenerate_pairs(rng, m):
+            for c in (-2.0, -0.1, 0.0, 0.1, 2.0, float(w @ x)):   # last: the level already met
+                cases.append((w, x, c))
+    cases.append((np.array([1.0, 0.0]), np.array([-1.0, 0.0]), 1.0))  # unreachable level (limit point)
+    for w, x, c in cases:
+        wr, xr = ref.bilinear_project(w, x, c)
+        wc, xc, cost = cpu_bilinear(lib, w, x, c)
+        assert np.all(np.isfinite(wc)) and np.all(np.isfinite(xc)) and np.isfinite(cost)
+        np.testing.assert_allclose(wc, wr, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(xc, xr, rtol=0, atol=1e-9)
+        assert cost == pytest.approx(np.sum((wr - w) ** 2) + np.sum((xr - x) ** 2), abs=1e-9)
+
+
+def test_trio_projection_equals_reference_on_random_and_degenerate_states(lib):
+    rng = np.random.default_rng(12)
+    cases = [(rng.normal(size=m), rng.normal(size=m), float(rng.uniform(-1.5, 1.5)), np.sqrt(m / 3.0))
+             for m in rng.integers(1, 9, size=400)]
+    for m in (2, 3, 5):
+        delta = np.sqrt(m / 3.0)
+        for w, x in degenerate_pairs(rng, m):
+            for y in (-1.0, -0.3, 0.0, 0.3, 1.0):
+                cases.append((w, x, y, delta))
+        # margins met exactly (y p = delta) and exactly missed on the other sign
+        w = np.full(m, 1.0)
+        x = np.full(m, delta / m)
+        for y in (-1.0, 0.0, 0.5, 1.0):
+            cases += [(w, x, y, float(w @ x)), (w, -x, y, float(w @ x))]
+    cases.append((np.array([1.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0]), 0.5, 2.0))
+    for w, x, y, delta in cases:
+        wr, xr, yr = ref.btf_project(w, x, y, delta)
+        wc, xc, yc = cpu_trio(lib, w, x, y, delta)
+        assert np.all(np.isfinite(wc)) and np.all(np.isfinite(xc)) and yc in (-1.0, 1.0)
+        if yc != yr:
+            # only an exact tie between the two signs may break differently under rounding
+            cost = lambda wp, xp, yp: (yp - y) ** 2 + np.sum((wp - w) ** 2) + np.sum((xp - x) ** 2)  # noqa
+            assert cost(wc, xc, yc) == pytest.approx(cost(wr, xr, yr), abs=1e-12)
+            continue
+        np.testing.assert_allclose(wc, wr, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(xc, xr, rtol=0, atol=1e-9)
+
+
+def test_margin_met_exactly_keeps_the_trio_bit_for_bit(lib):
+    w, x = np.array([1.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0])
+    wc, xc, yc = cpu_trio(lib, w, x, 0.5, 2.0)
+    assert yc == 1.0 and np.array_equal(wc, w) and np.array_equal(xc, x)
+    wc, xc, yc = cpu_trio(lib, w, -x, 0.0, 2.0)
+    assert yc == -1.0 and np.array_equal(wc, w) and np.array_equal(xc, -x)
+    z = np.zeros(3)
+    for y in (0.0, 1.0):   # an exact tie between the signs goes to +1, as in the reference
+        wr, xr, yr = ref.btf_project(z, z, y, 1.0)
+        wc, xc, yc = cpu_trio(lib, z, z, y, 1.0)
+        assert yc == yr == 1.0 and np.allclose(wc, wr, atol=1e-12) and np.allclose(xc, xr, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------ whole runs
+def _state(arch, data, T, seed, mode):
+    net = parse_arch(arch)
+    graph = kernel_graph(net, 3.0)
+    st = SolverState.empty(T, data.n_items, net.n_edges, net.n_nodes)
+    st.zw[:], st.zx[:], st.zy[:], st.g[:] = ref.initial_state(np.random.default_rng(seed), T, data.n_items, graph,
+                                                              data.inputs, data.outputs, mode)
+    st.status[:] = RUNNING
+    st.gapstop[:] = 0.0
+    return graph, st
+
+
+class CpuRun:
+    """btf_cpu_rrr_run on a device-layout copy of a SolverState (item axis last)."""
+
+    def __init__(self, lib, graph, st, inputs, labels, mode, beta, gamma, max_iter, trial_layout):
+        self.lib, self.graph, self.mode = lib, graph, mode
+        self.beta, self.gamma, self.max_iter, self.trial_layout = beta, gamma, max_iter, trial_layout
+        T, N, E = st.zw.shape
+        V = st.zy.shape[2]
+        tr = lambda a: np.ascontiguousarray(a.transpose(0, 2, 1))  # noqa: E731
+        self.d = dict(zw=tr(st.zw), zx=tr(st.zx), zy=tr(st.zy), g=tr(st.g), wa=np.zeros((T, E, N)),
+                      xa=np.zeros((T, E, N)), ya=np.zeros((T, V, N)), gap_node=np.zeros((T, V, N)),
+                      wb=np.zeros((T, E)), item_gap=np.zeros((T, N)), pending=np.zeros(T))
+        self.iters = st.iters.astype(np.int64).copy()
+        self.status = st.status.astype(np.int64).copy()
+        self.gapstop = st.gapstop.astype(np.float64).copy()
+        n_in = graph.first_btf - 1
+        inputs = np.asarray(inputs, np.float64)
+        self.inputs = np.ascontiguousarray(inputs if inputs.size == N * n_in else np.zeros((N, n_in)))
+        self.labels = np.ascontiguousarray(labels, dtype=np.float64)
+        self.shape = (T, N, E, V)
+
+    def run(self, n_iter):
+        T, N, E, V = self.shape
+        G, d = self.graph, self.d
+        gap_out = np.empty((T, max(n_iter, 1)))
+        args = (d["zw"], d["zx"], d["zy"], d["g"], d["wa"], d["xa"], d["ya"], d["gap_node"], d["wb"], d["item_gap"],
+                G.recv, G.in_start, G.out_start, G.out_edges, G.delta, self.inputs, self.labels, self.iters,
+                self.status, self.gapstop, d["pending"], gap_out, *map(np.int64, (
+                    T, N, E, V, G.first_btf, G.first_output, self.mode, self.max_iter, gap_out.shape[1])),
+                np.float64(self.beta), np.float64(self.gamma), np.int64(n_iter))
+        self.lib.btf_cpu_rrr_run(int(self.trial_layout), *_kernel_args(args))
+        return gap_out[:, :n_iter]
+
+    def host(self, key):
+        return self.d[key].transpose(0, 2, 1)
+
+
+def _assert_same_state(run, st, frozen_slot=None):
+    for key in ("zw", "zx", "zy", "g"):
+        got = run.host(key)
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, getattr(st, key), rtol=0, atol=1e-9, err_msg=key)
+    live = [t for t in range(st.zw.shape[0]) if t != frozen_slot]
+    np.testing.assert_allclose(run.d["wb"][live], st.wb[live], rtol=0, atol=1e-9)
+    assert list(run.iters) == list(st.iters) and list(run.status) == list(st.status)
+
+
+@pytest.mark.parametrize("trial_layout", [0, 1], ids=["grid", "trial"])
+@pytest.mark.parametrize("arch,mode", [("4-4-4-4", INPUT_DATA), ("dense:4-5-3-4", INPUT_DATA),
+                                       ("4-6-4", INPUT_BINARY), ("4-6-4", INPUT_ONEHOT)])
+def test_rrr_run_matches_reference_iteration_by_iteration(lib, arch, mode, trial_layout):
+    data = multiplier(2)
+    graph, st = _state(arch, data, 3, 7, mode)
+    st.status[1] = AT_MAX_ITER            # a stopped trial must not move
+    frozen = st.zw[1].copy()
+    args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
+    run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
+    reference = NumpyBackend(*args)
+    for _ in range(4):                    # one iteration per call: state after every iteration
+        gap_c = run.run(1)
+        gap_r = reference.run(st, 1)
+        np.testing.assert_allclose(gap_c, gap_r, rtol=0, atol=1e-9)
+        _assert_same_state(run, st, frozen_slot=1)
+    gap_c = run.run(7)                    # several iterations in one call (pending metric updates)
+    gap_r = reference.run(st, 7)
+    np.testing.assert_allclose(gap_c, gap_r, rtol=0, atol=1e-9)
+    assert np.all(gap_c[1] == -1.0) and np.all(gap_c[[0, 2]] > 0)
+    _assert_same_state(run, st, frozen_slot=1)
+    assert np.array_equal(run.host("zw")[1], frozen) and list(run.iters) == [11, 0, 11]
+
+
+@pytest.mark.parametrize("trial_layout", [0, 1], ids=["grid", "trial"])
+def test_rrr_run_stopping_rules_match_reference(lib, trial_layout):
+    """max_iter and gapstop end trials inside a call, as the reference backend's bookkeeping does."""
+    data = multiplier(2)
+    graph, st = _state("4-4-4-4", data, 3, 3, INPUT_DATA)
+    st.iters[:] = [0, 5, 0]
+    st.gapstop[:] = [0.0, 0.0, 10.0]     # trial 2 stops after its first iteration
+    args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 9)
+    run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
+    gap_c = run.run(6)
+    gap_r = NumpyBackend(*args).run(st, 6)
+    np.testing.assert_allclose(gap_c, gap_r, rtol=0, atol=1e-9)
+    assert list(run.iters) == [6, 9, 1] and list(run.status) == [RUNNING, AT_MAX_ITER, 1]
+    assert np.all(gap_c[1, 4:] == -1.0) and np.all(gap_c[2, 1:] == -1.0)
+    _assert_same_state(run, st)
+
+
+# ------------------------------------------------------------------- CupyBackend on a fake cupy
+def fake_cupy(lib, devices=1):
+    """A module that quacks like cupy for CupyBackend: arrays are NumPy copies ("device" memory),
+    RawModule kernels are the CPU builds of the same kernels, launched over their grid."""
+    cp = types.ModuleType("cupy")
+    cp.ndarray = np.ndarray
+    cp.asarray = lambda a, dtype=None: np.array(a, dtype=dtype, copy=True)
+    cp.asnumpy = lambda a: np.array(a, copy=True)
+    cp.empty = lambda shape, dtype=np.float64: np.empty(shape, dtype)
+    cp.zeros = lambda shape, dtype=np.float64: np.zeros(shape, dtype)
+    cp.launches = []
+
+    class RawModule:
+        def __init__(self, code, options=(), **kw):
+            assert '#include "btf_math.cuh"' not in code and "btf_trial_run" in code  # self-contained for NVRTC
+            cp.source = code
+
+        def get_function(self, name):
+            fn = getattr(lib, "cpu_" + name)
+
+            def launch(grid, block, args):
+                assert len(grid) == 1 and len(block) == 1 and 1 <= block[0] <= 1024 and grid[0] >= 1
+                cp.launches.append(name)
+                fn(int(grid[0]), int(block[0]), *_kernel_args(args))
+            return launch
+
+    def device_count():
+        if isinstance(devices, Exception):
+            raise devices
+        return devices
+
+    cp.RawModule = RawModule
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=device_count))
+    return cp
+
+
+@pytest.mark.parametrize("layout", ["trial", "grid"])
+@pytest.mark.parametrize("mode", [INPUT_DATA, INPUT_ONEHOT])
+def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layout, mode):
+    cp = fake_cupy(lib)
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    data = multiplier(2)
+    arch = "4-4-4-4" if mode == INPUT_DATA else "4-6-4"
+    graph, st_c = _state(arch, data, 3, 5, mode)
+    _, st_r = _state(arch, data, 3, 5, mode)
+    for st in (st_c, st_r):
+        st.status[1] = AT_MAX_ITER
+    args = (graph, data.inputs, data.outputs, mode, 0.2, 1e-2, 10 ** 9)
+    eng = CupyBackend(*args, layout=layout)
+    reference = NumpyBackend(*args)
+    for n in (1, 5, 3):
+        np.testing.assert_allclose(eng.run(st_c, n), reference.run(st_r, n), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(st_c.wb[[0, 2]], st_r.wb[[0, 2]], rtol=0, atol=1e-9)
+        assert list(st_c.iters) == list(st_r.iters) and list(st_c.status) == list(st_r.status)
+        if mode != INPUT_DATA:  # free inputs: their values come down for the solver's read-out
+            n_in = graph.first_btf - 1
+            np.testing.assert_allclose(st_c.zy[..., 1:n_in + 1], st_r.zy[..., 1:n_in + 1], rtol=0, atol=1e-9)
+    launched = set(cp.launches)
+    assert ("btf_trial_kernel" in launched) == (layout == "trial")
+    assert ("btf_item_pass_kernel" in launched) == (layout == "grid")
+    # restart slot 1 the way the solver does (host state, iters 0, RUNNING): only it is uploaded
+    _, fresh = _state(arch, data, 1, 99, mode)
+    for st in (st_c, st_r):
+        st.zw[1], st.zx[1], st.zy[1], st.g[1] = fresh.zw[0], fresh.zx[0], fresh.zy[0], fresh.g[0]
+        st.iters[1], st.status[1] = 0, RUNNING
+    st_c.zw[0] = 123.0  # stale host copy of a running slot: must not be uploaded
+    np.testing.assert_allclose(eng.run(st_c, 4), reference.run(st_r, 4), rtol=0, atol=1e-9)
+    eng.sync_state(st_c)
+    for key in ("zw", "zx", "zy", "g"):
+        np.testing.assert_allclose(getattr(st_c, key), getattr(st_r, key), rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_fit_with_the_cupy_backend_equals_numba(lib, monkeypatch):
+    """The solver drives CupyBackend (restarted slots uploaded, read-outs from downloaded weights) to the
+    same trials as the Numba backend; a free-input task exercises the input-value download."""
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(lib))
+    for data, arch in ((multiplier(2), "4-4-4-4"), (random_decoder(6, 6, 3, seed=1), "3-6-6")):
+        kw = dict(arch=arch, max_iter=120, trials=4, batch=2, seed=3, stop_on_first=False, gamma=1e-2)
+        r_cupy = fit(data, backend="cupy", **kw)
+        r_numba = fit(data, backend="numba", **kw)
+        assert r_cupy.backend == "cupy" and len(r_cupy.trials) == 4
+        for a, b in zip(r_cupy.trials, r_numba.trials):
+            assert (a.trial, a.iterations, a.solved) == (b.trial, b.iterations, b.solved)
+            assert a.gap == pytest.approx(b.gap, abs=1e-7)
+            np.testing.assert_allclose(a.weights, b.weights, rtol=0, atol=1e-7)
+            if b.codes is not None:
+                np.testing.assert_array_equal(a.codes, b.codes)
+
+
+# ------------------------------------------------------------------------------------- selection
+def test_selection_without_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)   # import cupy raises ImportError
+    args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
+    assert not cupy_available()
+    assert isinstance(make_backend("auto", *args), NumbaBackend)
+    with pytest.raises(BtfError, match="CuPy is not installed"):
+        make_backend("cupy", *args)
+
+
+@pytest.mark.parametrize("devices,message", [(0, "finds no CUDA device"),
+                                             (RuntimeError("cudaErrorNoDevice"), "no usable CUDA device")])
+def test_selection_with_cupy_but_no_gpu(monkeypatch, devices, message):
+    cp = types.ModuleType("cupy")
+    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(
+        getDeviceCount=(lambda: (_ for _ in ()).throw(devices)) if isinstance(devices, Exception) else lambda: devices))
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
+    assert not cupy_available()
+    assert isinstance(make_backend("auto", *args), NumbaBackend)
+    with pytest.raises(BtfError, match=message):
+        make_backend("cupy", *args)
+
+
+def test_auto_picks_cupy_when_a_device_is_present(lib, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(lib, devices=1))
+    data = multiplier(2)
+    graph = kernel_graph(parse_arch("4-4-4-4"), 3.0)
+    assert cupy_available()
+    assert make_backend("auto", graph, data.inputs, data.outputs, 0, 0.2, 1e-3, 10).name == "cupy"
+
+
+def test_bench_cupy_without_gpu_is_a_clear_error():
+    if cupy_available():
+        pytest.skip("a GPU is present")
+    out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
+                          "--backend", "cupy", "--problems", "2x2", "--seconds", "0.1", "--solve-seeds", ""],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "error: cannot use the cupy backend" in out.stderr and "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------------------------------- nvcc
+def test_nvcc_compiles_the_kernels_without_warnings(tmp_path):
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("nvcc is not on PATH")
+    # the file as shipped (CupyBackend hands NVRTC the same text with the header inlined)
+    res = subprocess.run([nvcc, "-c", "-arch=sm_90", "-std=c++11", "-Werror", "all-warnings",
+                          "-Xcompiler", "-Wall,-Wextra,-Werror", str(CUDA / "rrr_kernels.cu"), "-o",
+                          str(tmp_path / "rrr_kernels.o")], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "warning" not in (res.stdout + res.stderr).lower(), res.stdout + res.stderr
+    source = kernel_source()
+    assert '#include "btf_math.cuh"' not in source and "#define BTF_MATH_CUH" in source
+
+
+def test_bench_throughput_row_for_cupy(lib, monkeypatch):
+    from btflearn.bench import throughput
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(lib))
+    row = throughput("2x2", "cupy", trials=3, seconds=0.05, repeats=2)
+    assert row["backend"] == "cupy" and row["trials"] == 3 and row["edge_item_iters_per_s"] > 0
