@@ -86,6 +86,7 @@ class CupyBackend:
         self._k = {name: module.get_function(name) for name in KERNELS}
         self._dev = None
         self._state = None    # weak reference to the SolverState the device copy belongs to
+        self._dirty = set()   # slots to upload at the next run besides the restarted ones
 
     # ------------------------------------------------------------------------------------- transfers
     def _allocate(self, T, N, E, V):
@@ -104,6 +105,14 @@ class CupyBackend:
                 d[key][...] = cp.asarray(host)
             else:
                 d[key][cp.asarray(slots)] = cp.asarray(host)
+
+    def mark_dirty(self, slots=None):
+        """Upload these slots (all when None) at the next run: for host-side edits of a running slot's
+        state that the restart rule (iters == 0 and RUNNING) does not see, e.g. a resumed checkpoint."""
+        if slots is None:
+            self._dev = None
+        else:
+            self._dirty.update(int(k) for k in np.atleast_1d(slots))
 
     def sync_state(self, st):
         """Copy the device state (zw, zx, zy, g) back into ``st`` (the solver does not need it)."""
@@ -130,8 +139,11 @@ class CupyBackend:
             self._allocate(T, N, E, V)
             self._state = weakref.ref(st)
             slots = np.arange(T)
-        else:  # slots the solver (re)started since the last call
-            slots = np.flatnonzero((st.iters == 0) & (st.status == RUNNING))
+        else:  # slots the solver (re)started since the last call, and slots marked dirty
+            restarted = (st.iters == 0) & (st.status == RUNNING)
+            restarted[sorted(k for k in self._dirty if k < T)] = True
+            slots = np.flatnonzero(restarted)
+        self._dirty.clear()
         if len(slots):
             self._upload_slots(st, slots)
         d = self._dev

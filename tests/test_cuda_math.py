@@ -370,6 +370,10 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
         st.iters[1], st.status[1] = 0, RUNNING
     st_c.zw[0] = 123.0  # stale host copy of a running slot: must not be uploaded
     np.testing.assert_allclose(eng.run(st_c, 4), reference.run(st_r, 4), rtol=0, atol=1e-9)
+    eng.sync_state(st_c)                                             # host copy current, then
+    st_c.zw[0], st_r.zw[0] = st_r.zw[0] * 0.5, st_r.zw[0] * 0.5   # a host edit of a running slot ...
+    eng.mark_dirty([0])                                             # ... is uploaded when marked
+    np.testing.assert_allclose(eng.run(st_c, 2), reference.run(st_r, 2), rtol=0, atol=1e-9)
     eng.sync_state(st_c)
     for key in ("zw", "zx", "zy", "g"):
         np.testing.assert_allclose(getattr(st_c, key), getattr(st_r, key), rtol=0, atol=1e-9, err_msg=key)
