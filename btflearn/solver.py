@@ -6,11 +6,15 @@ pass; a gap below ``gapstop`` only triggers that check.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from . import checkpoint as ckpt
 from .backends import AT_MAX_ITER, BELOW_GAPSTOP, RUNNING, SolverState, make_backend
 from .dataset import Dataset
 from .errors import BtfError
@@ -62,9 +66,8 @@ def trial_rng(seed: int, trial: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(trial)]))
 
 
-def _checkpoints():
-    """Geometric checkpoint iterations 1, 2, ..., 10, 11, 12, 13, 15, ... (ratio 1.1)."""
-    k = 1
+def _checkpoints(k: int = 1):
+    """Geometric history iterations 1, 2, ..., 10, 11, 12, 13, 15, ... (ratio 1.1), from k on."""
     while True:
         yield k
         k = max(k + 1, int(math.ceil(k * 1.1)))
@@ -77,21 +80,74 @@ def _early(solution):
 
 
 class _Slot:
-    def __init__(self, trial, seed, start):
+    def __init__(self, trial, seed, start, next_tick=1):
         self.trial, self.seed, self.start = trial, seed, start
         self.history, self.best = [], math.inf
-        self.ticks = _checkpoints()
+        self.ticks = _checkpoints(next_tick)
         self.next_tick = next(self.ticks)
         self.last_gap = math.inf
         self.solution = None      # (iteration, model, accuracy, codes, gap) of the first verified read-out
         self.polish_until = 0
+
+    def to_meta(self, now):
+        sol = None if self.solution is None else dict(iteration=self.solution[0], accuracy=list(self.solution[2]),
+                                                      gap=self.solution[4])
+        return dict(trial=self.trial, seed=self.seed, seconds=now - self.start, history=self.history,
+                    best=_finite(self.best), next_tick=self.next_tick, last_gap=_finite(self.last_gap),
+                    solution=sol, polish_until=self.polish_until)
+
+    @staticmethod
+    def from_meta(m, now, extra, k, make_model):
+        s = _Slot(m["trial"], m["seed"], now - m["seconds"], m["next_tick"])
+        s.history = [tuple(h) for h in m["history"]]
+        s.best, s.last_gap = _unfinite(m["best"]), _unfinite(m["last_gap"])
+        s.polish_until = m["polish_until"]
+        if m["solution"] is not None:
+            sol = m["solution"]
+            codes = extra.get(f"slot{k}_codes")
+            s.solution = (sol["iteration"], make_model(extra[f"slot{k}_weights"]), tuple(sol["accuracy"]), codes,
+                          sol["gap"])
+        return s
+
+
+def _finite(x):   # JSON has no infinity
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _unfinite(x):
+    return math.inf if x is None else float(x)
+
+
+class _InterruptGuard:
+    """Ctrl-C sets a flag that the solver loop checks between chunks (the state is then consistent and
+    can be checkpointed) instead of raising inside a kernel call. Main thread only."""
+
+    def __init__(self, active):
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.hit = False
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.hit:  # a second Ctrl-C: stop at once
+            raise KeyboardInterrupt
+        self.hit = True
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta: float = DEFAULTS["beta"],
         gamma: float | None = None, max_iter: int = DEFAULTS["max_iter"], gapstop: float = DEFAULTS["gapstop"],
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
-        dtype: str = "float64", polish: int = 0, trial_ids=None) -> FitResult:
+        dtype: str = "float64", polish: int = 0, trial_ids=None, checkpoint=None,
+        checkpoint_every: float = 60.0, resume: bool = False) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
@@ -106,6 +162,10 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     trial_ids: run exactly these trial indices (default ``range(trials)``); trial k starts from
     (seed, k) whatever else runs beside it, so a subset gives the same per-trial results (used to
     spread the trials of one run over several processes or machines).
+    checkpoint: a file the run saves itself to every ``checkpoint_every`` seconds, on Ctrl-C and when the
+    time limit stops it; resume=True continues from that file (same data, network and settings; the
+    continued run gives the same trials and iteration counts as an uninterrupted one). The file is removed
+    when the run ends normally. Ctrl-C raises KeyboardInterrupt after saving.
     """
     if not isinstance(dataset, Dataset):
         raise BtfError("fit expects a btflearn.Dataset")
@@ -151,6 +211,38 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     slots: list[_Slot | None] = [None] * T
     results: list[TrialResult] = []
     next_trial = 0
+    fp = ckpt.fingerprint(dataset, net) if checkpoint is not None else None
+    if resume and checkpoint is None:
+        raise BtfError("resume needs the checkpoint file to resume from")
+
+    def make_model(weights):
+        return Model(net, np.asarray(weights, dtype=np.float64), dataset.input_names, dataset.output_names,
+                     dataset.readout, dataset.name)
+
+    def save_checkpoint():
+        if hasattr(eng, "sync_state"):  # device backends: bring the state home first
+            eng.sync_state(st)
+        now = time.perf_counter()
+        extra = {}
+        for k, s in enumerate(slots):
+            if s is not None and s.solution is not None:
+                extra[f"slot{k}_weights"] = s.solution[1].weights
+                if s.solution[3] is not None:
+                    extra[f"slot{k}_codes"] = s.solution[3]
+        done = []
+        for j, r in enumerate(results):
+            extra[f"result{j}_weights"] = r.weights
+            if r.codes is not None:
+                extra[f"result{j}_codes"] = r.codes
+            d = asdict(r)
+            d.pop("weights"), d.pop("codes")
+            d.update(gap=_finite(d["gap"]), best_gap=_finite(d["best_gap"]))
+            done.append(d)
+        meta = dict(fingerprint=fp, hyperparameters=hyper, trial_list=trial_list, next_trial=next_trial,
+                    slot_iterations=st.iters.tolist(),
+                    elapsed=now - t0, slots=[None if s is None else s.to_meta(now) for s in slots],
+                    results=done)
+        ckpt.save(checkpoint, meta, st, extra)
 
     def start(slot_index):
         nonlocal next_trial
@@ -188,59 +280,86 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         slots[slot_index] = None
         st.status[slot_index] = AT_MAX_ITER
 
-    for k in range(T):
-        start(k)
+    if resume:
+        meta, saved, extra = ckpt.load(checkpoint)
+        ckpt.check_compatible(checkpoint, meta, fp, hyper)
+        for name, value in saved.items():
+            getattr(st, name)[...] = value
+        now = time.perf_counter()
+        t0 = now - meta["elapsed"]
+        next_trial = meta["next_trial"]
+        slots = [None if m is None else _Slot.from_meta(m, now, extra, k, make_model)
+                 for k, m in enumerate(meta["slots"])]
+        for j, d in enumerate(meta["results"]):
+            d.update(gap=_unfinite(d["gap"]), best_gap=_unfinite(d["best_gap"]),
+                     gap_history=[tuple(h) for h in d["gap_history"]],
+                     weights=extra[f"result{j}_weights"], codes=extra.get(f"result{j}_codes"))
+            results.append(TrialResult(**d))
+    else:
+        for k in range(T):
+            start(k)
     # Read-outs are checked every `chunk` iterations. The chunk depends only on the size of one trial
     # (never on timing or batch size), so a seed gives the same trials and iteration counts every run.
     # About 2e6 edge-item iterations per trial between checks: the check (a forward pass) stays a few
     # percent of the work, and small problems still stop within a fraction of a second of a solution.
     chunk = 2 ** int(math.log2(min(max(2e6 / (N * E), 4), 256)))
-    stop = False
-    while not stop and any(s is not None for s in slots):
-        gap_out = eng.run(st, chunk)
-        for k, s in enumerate(slots):
-            if s is None:
-                continue
-            done = int(st.iters[k])
-            row = gap_out[k]
-            ran = row[row >= 0]
-            first = done - len(ran) + 1
-            if len(ran):
-                s.last_gap = float(ran[-1])
-                s.best = min(s.best, float(ran.min()))
-                while s.next_tick <= done:
-                    s.history.append((s.next_tick, float(ran[s.next_tick - first])))
-                    s.next_tick = next(s.ticks)
-            model, accuracy, codes = evaluate(k)
-            exact = accuracy[1] == 1.0
-            if exact and s.solution is None and polish and s.last_gap >= gapstop:
-                s.solution = (done, model, accuracy, codes, s.last_gap)  # verified; polish towards a small gap
-                s.polish_until = done + int(polish)
-            if exact and (s.last_gap < gapstop or not polish):
-                finish(k, True, accuracy, model, codes)
-            elif s.solution is not None and (done >= s.polish_until or st.status[k] == AT_MAX_ITER):
-                # polishing budget spent: the latest verified read-out (the early one if the current fails)
-                finish(k, True, *((accuracy, model, codes) if exact else _early(s.solution)))
-            elif st.status[k] == BELOW_GAPSTOP:
-                # small gap but not yet a verified solution: keep going with a tighter threshold
-                st.gapstop[k] *= 0.5
-                st.status[k] = RUNNING
-            elif st.status[k] == AT_MAX_ITER:
-                finish(k, False, accuracy, model, codes)
-            if slots[k] is None and results[-1].solved and stop_on_first:
+    stop = keep_checkpoint = False
+    call_start = last_save = time.perf_counter()  # a resumed run gets the time limit afresh
+    guard = _InterruptGuard(checkpoint is not None)
+    with guard:
+        while not stop and any(s is not None for s in slots):
+            if checkpoint is not None and (guard.hit or time.perf_counter() - last_save > checkpoint_every):
+                save_checkpoint()
+                last_save = time.perf_counter()
+                if guard.hit:
+                    raise KeyboardInterrupt(f"interrupted; checkpoint saved to {checkpoint}")
+            gap_out = eng.run(st, chunk)
+            for k, s in enumerate(slots):
+                if s is None:
+                    continue
+                done = int(st.iters[k])
+                row = gap_out[k]
+                ran = row[row >= 0]
+                first = done - len(ran) + 1
+                if len(ran):
+                    s.last_gap = float(ran[-1])
+                    s.best = min(s.best, float(ran.min()))
+                    while s.next_tick <= done:
+                        s.history.append((s.next_tick, float(ran[s.next_tick - first])))
+                        s.next_tick = next(s.ticks)
+                model, accuracy, codes = evaluate(k)
+                exact = accuracy[1] == 1.0
+                if exact and s.solution is None and polish and s.last_gap >= gapstop:
+                    s.solution = (done, model, accuracy, codes, s.last_gap)  # verified; polish towards a small gap
+                    s.polish_until = done + int(polish)
+                if exact and (s.last_gap < gapstop or not polish):
+                    finish(k, True, accuracy, model, codes)
+                elif s.solution is not None and (done >= s.polish_until or st.status[k] == AT_MAX_ITER):
+                    # polishing budget spent: the latest verified read-out (the early one if the current fails)
+                    finish(k, True, *((accuracy, model, codes) if exact else _early(s.solution)))
+                elif st.status[k] == BELOW_GAPSTOP:
+                    # small gap but not yet a verified solution: keep going with a tighter threshold
+                    st.gapstop[k] *= 0.5
+                    st.status[k] = RUNNING
+                elif st.status[k] == AT_MAX_ITER:
+                    finish(k, False, accuracy, model, codes)
+                if slots[k] is None and results[-1].solved and stop_on_first:
+                    stop = True
+                if slots[k] is None and not stop and next_trial < trials:
+                    start(k)
+            elapsed = time.perf_counter() - t0
+            if progress is not None:
+                live = [(s.trial, int(st.iters[k]), s.last_gap) for k, s in enumerate(slots) if s is not None]
+                progress(dict(elapsed=elapsed, running=live, finished=len(results), trials=trials,
+                              solved=sum(r.solved for r in results),
+                              best_gap=min([s.best for s in slots if s is not None] +
+                                           [r.best_gap for r in results] + [math.inf]),
+                              max_iter=max_iter))
+            if time_limit is not None and time.perf_counter() - call_start > time_limit:
                 stop = True
-            if slots[k] is None and not stop and next_trial < trials:
-                start(k)
-        elapsed = time.perf_counter() - t0
-        if progress is not None:
-            live = [(s.trial, int(st.iters[k]), s.last_gap) for k, s in enumerate(slots) if s is not None]
-            progress(dict(elapsed=elapsed, running=live, finished=len(results), trials=trials,
-                          solved=sum(r.solved for r in results),
-                          best_gap=min([s.best for s in slots if s is not None] +
-                                       [r.best_gap for r in results] + [math.inf]),
-                          max_iter=max_iter))
-        if time_limit is not None and elapsed > time_limit:
-            stop = True
+                if checkpoint is not None and any(s is not None for s in slots):
+                    save_checkpoint()  # resumable with a larger budget
+                    keep_checkpoint = True
     for k, s in enumerate(slots):  # time limit or first solution: close the trials still running
         if s is not None:
             model, accuracy, codes = evaluate(k)
@@ -248,6 +367,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
                 finish(k, True, *_early(s.solution))
             else:
                 finish(k, accuracy[1] == 1.0, accuracy, model, codes)
+    if checkpoint is not None and not keep_checkpoint:
+        Path(checkpoint).unlink(missing_ok=True)
     solved = [r for r in results if r.solved]  # in the order they were found
     best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
     results.sort(key=lambda r: r.trial)

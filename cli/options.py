@@ -47,6 +47,9 @@ def solver_options(defaults: dict | None = None):
                          help="Run every trial to its end instead of stopping at the first solution "
                               "(for success-rate studies; result.json lists every trial)."),
             click.option("--quiet", is_flag=True, help="No progress display."),
+            click.option("--resume", type=click.Path(file_okay=False), default=None,
+                         help="Continue the run whose --out directory this is (its checkpoint.npz, saved every "
+                              "minute, on Ctrl-C and at --time-limit), with the settings it started with."),
         ]
         for opt in reversed(opts):
             f = opt(f)
@@ -103,18 +106,61 @@ class ProgressView:
             self.progress.stop()
 
 
+CHECKPOINT = "checkpoint.npz"
+RESUMED_SETTINGS = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "dtype", "polish")
+
+
+def resume_settings(path: Path, opts: dict, arch):
+    """Put the checkpointed run's solver settings into ``opts`` (a resumed run continues as it was
+    started, whatever the defaults); returns its architecture."""
+    from btflearn.checkpoint import read_meta
+
+    meta = read_meta(path)
+    hyper = meta["hyperparameters"]
+    if len(meta["trial_list"]) != hyper["trials"] or meta["trial_list"] != list(range(hyper["trials"])):
+        raise click.UsageError(f"{path} holds a run of selected trials; resume it from Python")
+    changed = [f"{k} {opts[k]!r} -> {hyper[k]!r}" for k in RESUMED_SETTINGS if opts.get(k) != hyper[k]]
+    opts.update({k: hyper[k] for k in RESUMED_SETTINGS})
+    if not opts.get("quiet"):
+        running = [f"trial {m['trial']} at iteration {it}"
+                   for m, it in zip(meta["slots"], meta["slot_iterations"]) if m is not None]
+        click.echo(f"resuming {path}: {len(meta['results'])} trial(s) finished, {', '.join(running) or 'none'} "
+                   f"running, {meta['elapsed']:.0f} s so far"
+                   + (f"; the checkpoint's settings replace: {', '.join(changed)}" if changed else ""), err=True)
+    return hyper["arch"] or arch
+
+
 def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: bool = True):
     """Fit, report, write outputs. Exits non-zero (click.ClickException) when an exact solution was
     required and not found."""
     from btflearn.solver import fit
     from btflearn.network import parse_arch
 
+    checkpoint = None
+    if opts.get("resume"):
+        out = out or opts["resume"]
+        if Path(out).resolve() != Path(opts["resume"]).resolve():
+            raise click.UsageError("--resume continues in its own directory; leave out --out or give the same one")
+        if opts.get("scheduler"):
+            raise click.UsageError("--resume runs in-process; leave out --scheduler")
+        arch = resume_settings(Path(out) / CHECKPOINT, opts, arch)
+    if out is not None and not opts.get("scheduler"):
+        checkpoint = Path(out) / CHECKPOINT
+        if checkpoint.exists() and not opts.get("resume"):
+            raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
+                                   f"--resume {out}, or delete {checkpoint} to start afresh")
     net = parse_arch(arch)
     if not opts.get("quiet"):
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], opts.get("quiet", False))
     try:
-        result = fit(dataset, arch=net, progress=view, **fit_kwargs(opts))
+        result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
+                     **fit_kwargs(opts))
+    except KeyboardInterrupt:
+        if checkpoint is None:
+            raise
+        raise click.ClickException(f"interrupted; the run is saved in {checkpoint}: continue it with "
+                                   f"--resume {out}") from None
     finally:
         view.close()
     click.echo(result.summary())

@@ -1,0 +1,93 @@
+"""Checkpoints: an interrupted or time-limited run continues exactly where it stopped."""
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from btflearn import BtfError, fit
+from btflearn.tasks import multiplier
+
+KW = dict(arch="4-4-4-4", gamma=1e-3, max_iter=1500, trials=5, seed=3, batch=2, stop_on_first=False)
+
+
+def _same_trials(a, b):
+    assert [t.trial for t in a.trials] == [t.trial for t in b.trials]
+    for ta, tb in zip(a.trials, b.trials):
+        assert (ta.solved, ta.iterations, ta.gap, ta.best_gap, ta.first_solved_at) == \
+            (tb.solved, tb.iterations, tb.gap, tb.best_gap, tb.first_solved_at)
+        assert ta.gap_history == tb.gap_history
+        np.testing.assert_array_equal(ta.weights, tb.weights)
+
+
+def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
+    data = multiplier(2)
+    whole = fit(data, **KW)
+    path = tmp_path / "run.ckpt.npz"
+    calls = []
+
+    def press_ctrl_c(info):  # a real SIGINT in the middle of the run, after some trials finished
+        calls.append(info)
+        if len(calls) == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt, match="checkpoint saved"):
+        fit(data, checkpoint=path, progress=press_ctrl_c, **KW)
+    assert path.is_file()
+    resumed = fit(data, checkpoint=path, resume=True, **KW)
+    _same_trials(whole, resumed)
+    assert not path.exists()  # removed once the run ended normally
+
+
+def test_time_limit_keeps_a_resumable_checkpoint(tmp_path):
+    data = multiplier(2)
+    kw = dict(KW, max_iter=4000, trials=2, batch=2)
+    whole = fit(data, **kw)
+    path = tmp_path / "c.npz"
+    first = fit(data, checkpoint=path, time_limit=1e-6, **kw)   # stops after the first chunk
+    assert path.is_file() and all(t.iterations < 4000 for t in first.trials if not t.solved)
+    _same_trials(whole, fit(data, checkpoint=path, resume=True, **kw))
+
+
+def test_resume_refuses_another_problem_or_settings(tmp_path):
+    data = multiplier(2)
+    path = tmp_path / "c.npz"
+    fit(data, checkpoint=path, time_limit=1e-6, **dict(KW, max_iter=4000))
+    with pytest.raises(BtfError, match="other settings.*sigma"):
+        fit(data, checkpoint=path, resume=True, **dict(KW, max_iter=4000, sigma=5.0))
+    with pytest.raises(BtfError, match="another data set or network"):
+        fit(data, checkpoint=path, resume=True, **dict(KW, max_iter=4000, arch="4-5-4"))
+    with pytest.raises(BtfError, match="no checkpoint"):
+        fit(data, checkpoint=tmp_path / "missing.npz", resume=True, **KW)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(BtfError, match="junk.npz: not a readable btflearn checkpoint"):
+        fit(data, checkpoint=tmp_path / "junk.npz", resume=True, **KW)
+
+
+def test_cli_resume_continues_a_time_limited_run(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from btflearn.cli.main import cli
+
+    run = CliRunner()
+    args = ["solve", "multiplier", "--bits", "2", "--trials", "3", "--all-trials", "--max-iter", "3000",
+            "--seed", "4", "--quiet"]
+    whole = run.invoke(cli, args + ["--out", str(tmp_path / "whole")])
+    cut = run.invoke(cli, args + ["--out", str(tmp_path / "cut"), "--time-limit", "1e-6"])
+    assert (tmp_path / "cut" / "checkpoint.npz").is_file(), cut.output
+    again = run.invoke(cli, args + ["--out", str(tmp_path / "cut")])
+    assert again.exit_code == 2 and "--resume" in again.output   # never overwrites an unfinished run
+    # the resumed run takes its settings from the checkpoint, whatever the command line says now
+    resumed = run.invoke(cli, ["solve", "multiplier", "--bits", "2", "--sigma", "7", "--resume",
+                               str(tmp_path / "cut")])
+    assert resumed.exit_code == whole.exit_code, resumed.output
+    assert "sigma 7.0 -> 3.0" in resumed.output
+    assert not (tmp_path / "cut" / "checkpoint.npz").exists()
+    a = json.loads((tmp_path / "whole" / "result.json").read_text())["trials"]
+    b = json.loads((tmp_path / "cut" / "result.json").read_text())["trials"]
+    assert [(t["trial"], t["iterations"], t["solved"], t["gap"]) for t in a] == \
+        [(t["trial"], t["iterations"], t["solved"], t["gap"]) for t in b]
+    wrong = run.invoke(cli, ["solve", "multiplier", "--bits", "3", "--resume", str(tmp_path / "whole")])
+    assert isinstance(wrong.exception, BtfError) and "no checkpoint" in str(wrong.exception)
