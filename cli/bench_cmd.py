@@ -25,8 +25,11 @@ def _parse_list(text, cast=str):
               help="Seeds for the 2x2 time-to-solution rows (a range a-b or a list).")
 @click.option("--solve-3x3-seeds", default="", show_default=True,
               help="Seeds for the 3x3 time-to-solution rows (minutes each; empty to skip).")
+@click.option("--profile", is_flag=True,
+              help="Also split one Numba iteration (1 thread) into its passes: projections, value concur, "
+                   "weight concur, weight update.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_json):
+def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, as_json):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     import numba
@@ -81,6 +84,15 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, as_
                            f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
                            f"{row['state_bytes_per_edge_item']:.0f} B/edge-item"
                            + (f"  {row['ratio_to_numba']:.1f}x best numba" if row.get("ratio_to_numba") else ""))
+    if profile:
+        from btflearn.profile import pass_profile
+        for problem in _parse_list(problems):
+            row = dict(kind="profile", backend="numba", threads=1, dtype="float64",
+                       **pass_profile(problem, seconds=seconds))
+            rows.append(row)
+            if not as_json:
+                click.echo(f"{problem:5s} profile (numba, 1 thread): "
+                           + ", ".join(f"{name} {p['share']:.0%}" for name, p in row["passes"].items()))
     for bits, seed_text in ((2, solve_seeds), (3, solve_3x3_seeds)):
         if not seed_text:
             continue

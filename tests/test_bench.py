@@ -35,3 +35,12 @@ def test_cli_start_imports_no_heavy_modules():
             "print(sorted(m for m in ('numpy', 'numba', 'jax', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_pass_profile_splits_one_iteration():
+    from btflearn.profile import pass_profile
+    row = pass_profile("2x2", seconds=0.2, repeats=2, warmup=50)
+    shares = [p["share"] for p in row["passes"].values()]
+    assert len(shares) == 4 and all(0 <= s <= 1 for s in shares) and abs(sum(shares) - 1) < 1e-9
+    assert row["passes"]["projections (P_A of every trio)"]["seconds"] > 0
+    assert row["edge_item_iters_per_s"] == row["items"] * row["edges"] / row["seconds_per_iter"]

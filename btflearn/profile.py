@@ -1,0 +1,113 @@
+"""Where an RRR iteration spends its time: each pass of the Numba kernel timed on its own, one thread.
+
+The passes are the kernel's own helpers (kernels/numba_kernels.py) called in the same loops as
+rrr_run_trials, one pass at a time, so the split is of the code that really runs. Projections (P_A of
+the trios) are timed separately from the rest of the item pass (value concur, x/y updates, gap).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+
+def _loops():
+    from numba import njit
+
+    from .kernels import numba_kernels as k
+
+    @njit(cache=True)
+    def projections(zw, zx, zy, wa, xa, ya, in_start, delta, first_btf, scratch, reps):
+        for _ in range(reps):
+            for i in range(zw.shape[1]):
+                for n in range(first_btf, zy.shape[2]):
+                    lo, hi = in_start[n], in_start[n + 1]
+                    ya[0, i, n] = k.btf_project_into(zw[0, i, lo:hi], zx[0, i, lo:hi], zy[0, i, n], delta[n],
+                                                     wa[0, i, lo:hi], xa[0, i, lo:hi],
+                                                     scratch[0, i, 0, :hi - lo], scratch[0, i, 1, :hi - lo])
+
+    @njit(cache=True)
+    def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
+                  first_btf, first_output, inputs, labels, beta, gamma, scratch, reps):
+        for _ in range(reps):
+            for i in range(zw.shape[1]):
+                k._item_pass(0, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
+                             delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0, scratch)
+
+    @njit(cache=True)
+    def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
+        for _ in range(reps):
+            for n in range(first_btf, g.shape[2]):
+                k._node_concur(0, n, zw, g, wa, wb, in_start)
+
+    @njit(cache=True)
+    def weight_update(zw, wa, wb, gap_node, in_start, first_btf, beta, reps):
+        for _ in range(reps):
+            for i in range(zw.shape[1]):
+                k._item_weight_update(0, i, zw, wa, wb, gap_node, in_start, first_btf, beta)
+
+    return projections, item_pass, node_concur, weight_update
+
+
+def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, warmup: int = 500) -> dict:
+    """Seconds per iteration in each pass (median of ``repeats``), single thread, float64, one trial,
+    from the state after ``warmup`` RRR iterations."""
+    import numba
+
+    from .bench import PROBLEMS, _prepared_state
+    from .kernels.graph import kernel_graph
+    from .kernels.numba_kernels import _scratch
+    from .network import parse_arch
+
+    projections, item_pass, node_concur, weight_update = _loops()
+    arch, make = PROBLEMS[problem]
+    net, data = parse_arch(arch), make()
+    G = kernel_graph(net, 3.0)
+    st = _prepared_state(net, data, G, 1, "float64")
+    inputs = np.ascontiguousarray(data.inputs, np.float64)
+    labels = np.ascontiguousarray(data.outputs, np.float64)
+    # a state from the middle of a run (random starts project very differently from running ones)
+    from .backends import make_backend
+    make_backend("numba", G, inputs, labels, 0, 0.2, 1e-4, 10 ** 9).run(st, warmup)
+    wa, xa, ya, gap_node = (np.zeros_like(st.zw), np.zeros_like(st.zw), np.zeros_like(st.zy),
+                            np.zeros_like(st.zy))
+    scratch = _scratch(st.zw, G.in_start, G.first_btf)
+    calls = {
+        "projections (P_A of every trio)": lambda r: projections(
+            st.zw, st.zx, st.zy, wa, xa, ya, G.in_start, G.delta, G.first_btf, scratch, r),
+        "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
+            st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, G.recv, G.in_start, G.out_start, G.out_edges,
+            G.delta, G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, scratch, r),
+        "weight concur (mean over items)": lambda r: node_concur(st.zw, st.g, wa, st.wb, G.in_start,
+                                                                 G.first_btf, r),
+        "weight update + gap": lambda r: weight_update(st.zw, wa, st.wb, gap_node, G.in_start, G.first_btf,
+                                                       0.2, r),
+    }
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        times = {}
+        for name, call in calls.items():
+            call(1)  # compile / load the cache
+            t0 = time.perf_counter()
+            call(1)
+            reps = max(1, int(seconds / repeats / max(time.perf_counter() - t0, 1e-7)))
+            runs = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                call(reps)
+                runs.append((time.perf_counter() - t0) / reps)
+            times[name] = statistics.median(runs)
+    finally:
+        numba.set_num_threads(previous)
+    proj = times["projections (P_A of every trio)"]
+    item = times["item pass (projections + value concur, x/y update, gap)"]
+    split = {"projections (P_A of every trio)": proj,
+             "value concur, x/y update, gap": max(item - proj, 0.0),
+             "weight concur (mean over items)": times["weight concur (mean over items)"],
+             "weight update + gap": times["weight update + gap"]}
+    total = sum(split.values())
+    return dict(problem=problem, arch=arch, items=data.n_items, edges=net.n_edges, seconds_per_iter=total,
+                edge_item_iters_per_s=data.n_items * net.n_edges / total,
+                passes={name: dict(seconds=t, share=t / total) for name, t in split.items()})
