@@ -124,13 +124,13 @@ def parse_int_list(text) -> list[int]:
 
 def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = None,
               baseline: str | None = None, baseline_options: dict | None = None, progress=None,
-              task: str | None = None) -> SweepResult:
+              task: str | None = None, scheduler=None) -> SweepResult:
     """For every N in ``ns`` and seed in ``seeds``: train on ``pool.split(N)[0]`` (the first N items) and
     test on the rest. ``fit_options`` go to ``btflearn.fit`` (its ``seed`` is set to each seed);
     ``baseline`` ("adamw" or None) adds a gradient-trained MLP of the same widths on the same split.
-    ``progress(message)`` is called before each run."""
-    from .solver import fit
-
+    ``progress(message)`` is called before each run (as each point finishes with a scheduler).
+    ``scheduler`` (``"local:N"``, ``"tcp://host:8786"``, a distributed.Client; see btflearn.distributed)
+    runs every (N, seed) point as one Dask task; the rows come back in the same order."""
     ns = sorted(set(parse_int_list(ns)))
     seeds = parse_int_list(seeds)
     if ns[0] < 1 or ns[-1] > pool.n_items:
@@ -141,39 +141,54 @@ def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = No
             raise BtfError(f"unknown baseline {baseline!r}; available: {', '.join(BASELINES)}")
     fit_options = dict(fit_options or {})
     fit_options.pop("seed", None)
-    rows = []
-    for n in ns:
-        train, test = pool.split(n)
-        for seed in seeds:
-            if progress:
-                progress(f"btf N={n} seed={seed}")
-            t0 = time.perf_counter()
-            res = fit(train, arch=arch, seed=seed, **fit_options)
-            seconds = time.perf_counter() - t0
-            tr = res.model.accuracy(train) if train.input_mode == "data" else (res.per_bit, res.exact)
-            te = res.model.accuracy(test) if test is not None else (None, None)
-            trial = next((t for t in res.trials if t.trial == res.model.hyperparameters.get("trial")),
-                         res.trials[0] if res.trials else None)
-            hist = [(int(i), float(g)) for i, g in (trial.gap_history if trial is not None else [])
-                    if math.isfinite(g)]
-            rows.append(SweepRow("btf", n, seed, bool(res.solved), tr[0], tr[1], te[0], te[1],
-                                 int(res.iterations), seconds, 0 if test is None else test.n_items, hist,
-                                 res.model))
-            if baseline is not None:
-                from .baselines import run_baseline
-                if progress:
-                    progress(f"{baseline} N={n} seed={seed}")
-                t0 = time.perf_counter()
-                b = run_baseline(baseline, train, test, arch, seed=seed, **(baseline_options or {}))
-                seconds = time.perf_counter() - t0
-                te_b = b.test_accuracy or (None, None)
-                rows.append(SweepRow(baseline, n, seed, b.train_accuracy[1] == 1.0, b.train_accuracy[0],
-                                     b.train_accuracy[1], te_b[0], te_b[1], b.steps, seconds,
-                                     0 if test is None else test.n_items))
+    points = [(arch, n, seed, fit_options, baseline, baseline_options) for n in ns for seed in seeds]
+    if scheduler is not None:
+        from .distributed import map_points
+        per_point = map_points(scheduler, sweep_point, points, shared=pool, progress=progress,
+                               describe=lambda p: f"point N={p[1]} seed={p[2]}")
+    else:
+        per_point = [sweep_point(pool, *p, progress=progress) for p in points]
+    rows = [row for point_rows in per_point for row in point_rows]
     settings = {"ns": ns, "seeds": seeds, "pool": pool.n_items, "fit": _plain(fit_options),
                 "baseline": baseline, "baseline_options": _plain(baseline_options or {})}
     arch_name = arch if isinstance(arch, str) else getattr(arch, "arch", str(arch))
     return SweepResult(task or pool.name, str(arch_name), rows, settings)
+
+
+def sweep_point(pool: Dataset, arch, n: int, seed: int, fit_options: dict, baseline=None,
+                baseline_options=None, progress=None) -> list:
+    """One unit of a sweep: the BTF row (and the baseline row) of training on the first ``n`` items of
+    ``pool`` with solver seed ``seed``, tested on the rest."""
+    from .solver import fit
+
+    train, test = pool.split(n)
+    rows = []
+    if progress:
+        progress(f"btf N={n} seed={seed}")
+    t0 = time.perf_counter()
+    res = fit(train, arch=arch, seed=seed, **fit_options)
+    seconds = time.perf_counter() - t0
+    tr = res.model.accuracy(train) if train.input_mode == "data" else (res.per_bit, res.exact)
+    te = res.model.accuracy(test) if test is not None else (None, None)
+    trial = next((t for t in res.trials if t.trial == res.model.hyperparameters.get("trial")),
+                 res.trials[0] if res.trials else None)
+    hist = [(int(i), float(g)) for i, g in (trial.gap_history if trial is not None else [])
+            if math.isfinite(g)]
+    rows.append(SweepRow("btf", n, seed, bool(res.solved), tr[0], tr[1], te[0], te[1],
+                         int(res.iterations), seconds, 0 if test is None else test.n_items, hist,
+                         res.model))
+    if baseline is not None:
+        from .baselines import run_baseline
+        if progress:
+            progress(f"{baseline} N={n} seed={seed}")
+        t0 = time.perf_counter()
+        b = run_baseline(baseline, train, test, arch, seed=seed, **(baseline_options or {}))
+        seconds = time.perf_counter() - t0
+        te_b = b.test_accuracy or (None, None)
+        rows.append(SweepRow(baseline, n, seed, b.train_accuracy[1] == 1.0, b.train_accuracy[0],
+                             b.train_accuracy[1], te_b[0], te_b[1], b.steps, seconds,
+                             0 if test is None else test.n_items))
+    return rows
 
 
 def _plain(d):

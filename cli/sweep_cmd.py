@@ -49,13 +49,16 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
     seed_list = parse_int_list(seeds) if seeds is not None else [opts["seed"]]
     quiet = opts.get("quiet", False)
 
+    scheduler = opts.get("scheduler")
+
     def progress(msg):
-        if not quiet:
-            click.echo(f"running {msg}", err=True)
+        if not quiet:  # with a scheduler the message comes as each point finishes
+            click.echo(msg if scheduler else f"running {msg}", err=True)
 
     kw = fit_kwargs(opts)
     result = run_sweep(pool, arch, parse_int_list(ns), seed_list, kw, baseline,
-                       dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name)
+                       dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name,
+                       scheduler=scheduler)
     if as_json:
         click.echo(result.to_json())
     else:

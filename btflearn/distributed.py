@@ -1,0 +1,373 @@
+"""Restarts and sweep points on Dask distributed (the optional ``dask`` extra).
+
+Random restarts and sweep points are independent, so they are plain Dask tasks: one task per trial
+(``fit(..., trial_ids=[k], batch=1)``) or per sweep point. Trial k starts from ``SeedSequence([seed, k])``
+wherever it runs, so a distributed run gives the same per-trial results as an in-process one.
+
+``scheduler`` is ``"local"`` (a LocalCluster with one worker process per core), ``"local:N"`` (N worker
+processes), an address such as ``"tcp://host:8786"`` (an existing ``dask scheduler``), or a
+``distributed.Client`` the caller owns (left open).
+
+Every task runs Numba on one thread: N single-threaded workers use N cores, and one trial's results do
+not depend on the thread count (the kernels are deterministic either way).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import signal
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from .errors import BtfError
+from .solver import FitResult
+
+CONNECT_TIMEOUT = 5.0    # seconds to reach a scheduler address before giving up
+CHECK_EVERY = 1.0        # seconds between a running trial's progress reports / stop checks
+RETRIES = 2              # re-runs of a task whose worker died or raised
+
+
+@dataclass
+class DistributedFitResult(FitResult):
+    """A FitResult plus where each trial ran."""
+    workers: dict = field(default_factory=dict)    # trial -> address of the worker that finished it
+    scheduler: str = ""                            # the scheduler address the trials ran on
+    cancelled: list = field(default_factory=list)  # trials the first solution cancelled (queued or running)
+
+    def summary(self) -> str:
+        n = len(set(self.workers.values()))
+        return f"{super().summary()} [dask {self.scheduler}, {n} worker(s)]"
+
+
+class _Stopped(Exception):
+    """Raised inside a running trial when the driver has asked the run to stop."""
+
+
+def _require_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise BtfError("--scheduler needs Dask distributed: pip install 'btflearn[dask]'") from None
+    return distributed
+
+
+def parse_scheduler(spec) -> tuple[str, object]:
+    """``"local"`` -> ("local", cores), ``"local:N"`` -> ("local", N), an address -> ("address", address).
+    A bare ``host:port`` gets ``tcp://``."""
+    text = str(spec).strip()
+    if text == "local" or text.startswith("local:"):
+        if text == "local":
+            try:
+                return "local", len(os.sched_getaffinity(0))
+            except AttributeError:
+                return "local", os.cpu_count() or 1
+        count = text.split(":", 1)[1]
+        if not count.isdigit() or int(count) < 1:
+            raise BtfError(f"scheduler {text!r}: expected local:N with N a positive number of workers")
+        return "local", int(count)
+    if "://" not in text:
+        host, _, port = text.rpartition(":")
+        if not host or not port.isdigit():
+            raise BtfError(f"scheduler {text!r}: expected local, local:N or an address like tcp://host:8786")
+        text = "tcp://" + text
+    return "address", text
+
+
+def local_cluster(n_workers: int):
+    """A LocalCluster of ``n_workers`` single-threaded worker processes on 127.0.0.1, no dashboard."""
+    distributed = _require_distributed()
+    # dashboard off; the scheduler's small HTTP server (health, metrics) gets a free loopback port
+    # instead of 8787, so several local clusters never compete for one port. The worker processes start
+    # with SIGINT ignored: Ctrl-C reaches the driver alone, which cancels the work and closes them.
+    with _sigint_ignored():
+        return distributed.LocalCluster(
+            n_workers=int(n_workers), threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
+    """Yield a Client for ``scheduler``; close what this call started (never a Client passed in)."""
+    distributed = _require_distributed()
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    kind, value = parse_scheduler(scheduler)
+    cluster = None
+    if kind == "local":
+        try:
+            cluster = local_cluster(value)
+            client = distributed.Client(cluster, set_as_default=False)
+        except Exception as exc:
+            if cluster is not None:
+                cluster.close()
+            raise BtfError(f"could not start a local Dask cluster of {value} workers: {exc}") from exc
+    else:
+        try:
+            client = distributed.Client(value, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise BtfError(f"cannot reach the Dask scheduler at {value} within {timeout:g} s ({exc}); "
+                           f"is `dask scheduler` running there and the port open?") from None
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(Exception):
+            client.close(timeout=10)
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=10)
+
+
+def _scheduler_name(client) -> str:
+    try:
+        return str(client.scheduler.address)
+    except Exception:
+        return "?"
+
+
+def _one_numba_thread():
+    try:
+        import numba
+        numba.set_num_threads(1)  # per calling thread: one trial, one core
+    except Exception:
+        pass
+
+
+class _TrialHook:
+    """fit's progress callback inside a worker: every CHECK_EVERY seconds it reports the trial's
+    iteration and gap to the driver (a worker event) and stops the trial when the driver set the stop
+    Event (first solution found elsewhere, Ctrl-C)."""
+
+    def __init__(self, worker, trial, stop_name, topic):
+        self.worker, self.trial, self.stop_name, self.topic = worker, trial, stop_name, topic
+        self.last = -math.inf
+
+    def __call__(self, info):
+        now = time.monotonic()
+        if now - self.last < CHECK_EVERY:
+            return
+        self.last = now
+        from distributed import Event
+        if Event(self.stop_name).is_set():
+            raise _Stopped(f"trial {self.trial} stopped by the driver")
+        for trial, iters, gap in info["running"]:
+            self.worker.log_event(self.topic, dict(trial=int(trial), iters=int(iters), gap=float(gap),
+                                                   best=float(info["best_gap"])))
+
+
+def _run_trial(dataset, arch, trial, seed, deadline, stop_name, topic, kwargs):
+    """One Dask task: trial ``trial`` alone, exactly as it runs inside a batch of an in-process fit.
+    Returns (TrialResult or None when the deadline had passed before it started, backend, hyper, worker)."""
+    from distributed import get_worker
+
+    from .solver import fit
+
+    worker = get_worker()
+    _one_numba_thread()
+    kwargs = dict(kwargs)
+    if deadline is not None:
+        remaining = deadline - time.time()
+        if remaining <= 0:  # the run's time limit passed while this trial waited: it never starts
+            return None, None, None, worker.address
+        kwargs["time_limit"] = remaining
+    res = fit(dataset, arch, seed=seed, trial_ids=[trial], batch=1,
+              progress=_TrialHook(worker, trial, stop_name, topic), **kwargs)
+    return res.trials[0], res.backend, res.hyperparameters, worker.address
+
+
+def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, stop_on_first: bool = True,
+                    progress=None, **fit_kwargs) -> DistributedFitResult:
+    """``btflearn.fit`` with one Dask task per trial on ``scheduler`` (see the module docstring).
+
+    The result is merged exactly like an in-process run: ``trials`` sorted by index, each with its own
+    iterations, gap and time; the model is the first verified solution in completion order, else the
+    most accurate trial. ``result.workers`` maps each trial to the worker that ran it. With
+    ``stop_on_first`` the first verified solution cancels the other trials (those still queued never
+    start; those running stop at their next check and are listed in ``result.cancelled``). A worker that
+    dies has its trial re-run elsewhere (Dask retries). ``time_limit`` bounds the whole run: a trial
+    stops at the deadline and one not started by then never starts. ``progress`` gets the same dict as
+    ``fit``'s. Ctrl-C cancels the submitted trials and closes what was started.
+    """
+    distributed = _require_distributed()
+    from .dataset import Dataset
+    from .model import Model
+    from .network import parse_arch
+
+    if not isinstance(dataset, Dataset):
+        raise BtfError("fit expects a btflearn.Dataset")
+    net = parse_arch(arch)
+    if net.n_inputs != dataset.n_inputs or net.n_outputs != dataset.n_outputs:
+        raise BtfError(f"architecture {net.arch or arch} has {net.n_inputs} inputs and {net.n_outputs} "
+                       f"outputs but the data has {dataset.n_inputs} and {dataset.n_outputs}")
+    trial_ids = fit_kwargs.pop("trial_ids", None)
+    fit_kwargs.pop("batch", None)  # one trial per task
+    if fit_kwargs.pop("checkpoint", None) is not None or fit_kwargs.pop("resume", False):
+        raise BtfError("checkpoints and resume are for in-process runs; a distributed run has none")
+    if int(trials) < 1:
+        raise BtfError("max_iter and trials must be at least 1")
+    trial_list = list(range(int(trials))) if trial_ids is None else [int(k) for k in trial_ids]
+    if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
+        raise BtfError(f"trial_ids must be distinct non-negative integers, got {trial_ids!r}")
+    time_limit = fit_kwargs.pop("time_limit", None)
+    if time_limit is not None and not time_limit > 0:
+        raise BtfError(f"time_limit must be positive, got {time_limit!r}")
+    max_iter = int(fit_kwargs.get("max_iter", 10_000))
+
+    run_id = uuid.uuid4().hex[:8]
+    stop_name, topic = f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
+    live, lock = {}, threading.Lock()
+
+    def on_event(event):
+        msg = event[1]
+        with lock:
+            live[msg["trial"]] = msg
+
+    with connect(scheduler) as client:
+        where = _scheduler_name(client)
+        stop = distributed.Event(stop_name, client=client)
+        client.subscribe_topic(topic, on_event)
+        t0 = time.perf_counter()
+        deadline = None if time_limit is None else time.time() + float(time_limit)
+        futures = {}
+        results, workers, hyper, backend = [], {}, None, None
+        cancelled, stop_sent = [], False
+
+        def report():
+            if progress is None:
+                return
+            done = {r.trial for r in results}
+            with lock:
+                running = sorted((k, m["iters"], m["gap"]) for k, m in live.items() if k not in done)
+                live_best = [m["best"] for k, m in live.items() if k not in done]
+            progress(dict(elapsed=time.perf_counter() - t0, running=running, finished=len(results),
+                          trials=len(trial_list), solved=sum(r.solved for r in results),
+                          best_gap=min(live_best + [r.best_gap for r in results] + [math.inf]),
+                          max_iter=max_iter))
+
+        def cancel_rest():
+            nonlocal stop_sent
+            rest = [f for f in futures if not f.done()]
+            if rest:
+                client.cancel(rest)
+            if not stop_sent:
+                stop_sent = True
+                with contextlib.suppress(Exception):
+                    stop.set()
+            return rest
+
+        try:
+            data = client.scatter(dataset, broadcast=True, hash=False)  # replicated: survives a worker
+            for k in trial_list:
+                fut = client.submit(_run_trial, data, net, k, int(seed), deadline, stop_name, topic,
+                                    fit_kwargs, key=f"btflearn-trial-{k}-{run_id}", pure=False,
+                                    retries=RETRIES)
+                futures[fut] = k
+            pending = distributed.as_completed(list(futures), loop=client.loop)
+            last_report = time.perf_counter()
+            while not pending.is_empty():
+                batch = pending.next_batch(block=False)
+                if not batch:
+                    time.sleep(0.05)
+                    if time.perf_counter() - last_report > 0.5:
+                        last_report = time.perf_counter()
+                        report()
+                    continue
+                for fut in batch:
+                    try:
+                        trial_result, backend_name, trial_hyper, worker = fut.result()
+                    except BtfError:
+                        raise
+                    except Exception as exc:
+                        if type(exc).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError"):
+                            raise BtfError(f"trial {futures[fut]} could not run on the cluster at {where}: "
+                                           f"{exc}") from exc
+                        raise
+                    if trial_result is None:
+                        continue
+                    results.append(trial_result)
+                    workers[trial_result.trial] = worker
+                    hyper = hyper or dict(trial_hyper)
+                    backend = backend or backend_name
+                    if trial_result.solved and stop_on_first and not stop_sent:
+                        cancelled = sorted(futures[f] for f in cancel_rest())
+                report()
+                if stop_sent:  # the rest of this batch had finished too and is reported above
+                    break
+        except BaseException:  # Ctrl-C, a failed trial: cancel what was submitted, then close
+            with contextlib.suppress(Exception):
+                cancel_rest()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(topic)
+            if not stop_sent:  # nothing left running; drop the Event's state on the scheduler
+                with contextlib.suppress(Exception):
+                    stop.clear()
+        seconds = time.perf_counter() - t0
+
+    if not results:
+        raise BtfError("no trial ran before the time limit")
+    hyper["trials"] = len(trial_list)
+    hyper.pop("trial", None)
+    solved = [r for r in results if r.solved]  # in completion order
+    best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
+    results.sort(key=lambda r: r.trial)
+    model = Model(net, best.weights, dataset.input_names, dataset.output_names, dataset.readout, dataset.name,
+                  hyperparameters=hyper, seed=int(seed), iterations=best.iterations)
+    model.hyperparameters["trial"] = best.trial
+    return DistributedFitResult(bool(solved), model, results, best.iterations, seconds, best.per_bit, best.exact,
+                                hyper, backend, best.codes, workers=workers, scheduler=where,
+                                cancelled=cancelled)
+
+
+def map_points(scheduler, fn, points, shared=None, progress=None, describe=None):
+    """Run ``fn(shared, *point)`` for every point as one Dask task each (pure=False, retries) and return
+    the results in the order of ``points``. ``shared`` (e.g. the data pool) is sent to every worker once.
+    ``progress(message)`` is called as points finish. Ctrl-C cancels what was submitted."""
+    distributed = _require_distributed()
+    points = list(points)
+    out = [None] * len(points)
+    with connect(scheduler) as client:
+        run_id = uuid.uuid4().hex[:8]
+        futures = {}
+        try:
+            data = client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
+            for i, point in enumerate(points):
+                fut = client.submit(_run_point, fn, data, tuple(point), key=f"btflearn-point-{i}-{run_id}",
+                                    pure=False, retries=RETRIES)
+                futures[fut] = i
+            for fut in distributed.as_completed(list(futures), loop=client.loop):
+                i = futures[fut]
+                value, worker = fut.result()
+                out[i] = value
+                if progress is not None:
+                    label = describe(points[i]) if describe else str(points[i])
+                    progress(f"finished {label} on {worker}")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.cancel([f for f in futures if not f.done()])
+            raise
+    return out
+
+
+def _run_point(fn, shared, point):
+    from distributed import get_worker
+    _one_numba_thread()
+    return fn(shared, *point), get_worker().address
