@@ -50,6 +50,10 @@ def solver_options(defaults: dict | None = None):
             click.option("--resume", type=click.Path(file_okay=False), default=None,
                          help="Continue the run whose --out directory this is (its checkpoint.npz, saved every "
                               "minute, on Ctrl-C and at --time-limit), with the settings it started with."),
+            click.option("--scheduler", default=None,
+                         help="Run the trials as Dask tasks: local (one worker per core), local:N, or "
+                              "tcp://host:port of a `dask scheduler` (pip install 'btflearn[dask]'). "
+                              "Default: none, in-process."),
         ]
         for opt in reversed(opts):
             f = opt(f)
@@ -154,8 +158,12 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], opts.get("quiet", False))
     try:
-        result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
-                     **fit_kwargs(opts))
+        if opts.get("scheduler"):
+            from btflearn.distributed import fit_distributed
+            result = fit_distributed(dataset, net, opts["scheduler"], progress=view, **fit_kwargs(opts))
+        else:
+            result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
+                         **fit_kwargs(opts))
     except KeyboardInterrupt:
         if checkpoint is None:
             raise
@@ -171,6 +179,12 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
               "trials": [{"trial": t.trial, "solved": t.solved, "iterations": t.iterations,
                           "seconds": round(t.seconds, 3), "gap": t.gap, "best_gap": t.best_gap,
                           "per_bit": t.per_bit, "exact": t.exact} for t in result.trials]}
+    if hasattr(result, "workers"):  # a Dask run: where each trial ran
+        report["scheduler"] = result.scheduler
+        for row in report["trials"]:
+            row["worker"] = result.workers.get(row["trial"])
+        if result.cancelled:
+            report["cancelled_trials"] = result.cancelled
     if test_dataset is not None:
         per_bit, exact = result.model.accuracy(test_dataset)
         report.update(test_per_bit=per_bit, test_exact=exact, test_items=test_dataset.n_items)
