@@ -178,7 +178,8 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
               "hyperparameters": result.hyperparameters,
               "trials": [{"trial": t.trial, "solved": t.solved, "iterations": t.iterations,
                           "seconds": round(t.seconds, 3), "gap": t.gap, "best_gap": t.best_gap,
-                          "per_bit": t.per_bit, "exact": t.exact} for t in result.trials]}
+                          "per_bit": t.per_bit, "exact": t.exact, "gap_history": t.gap_history}
+                         for t in result.trials]}
     if hasattr(result, "workers"):  # a Dask run: where each trial ran
         report["scheduler"] = result.scheduler
         for row in report["trials"]:

@@ -27,6 +27,9 @@ def multiplier(bits, arch, out, **opts):
         if bits not in MULTIPLIER_ARCH:
             raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
         arch = MULTIPLIER_ARCH[bits]
+    if out is None and bits >= 4 and not opts.get("resume"):
+        out = f"runs/multiplier{bits}"   # hours-long runs: always checkpointed somewhere
+        click.echo(f"writing checkpoints and results to {out} (--out to choose)", err=True)
     run_task(make(bits), None, arch, opts, out)
 
 
