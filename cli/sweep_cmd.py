@@ -46,6 +46,8 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
          opts, task=None):
     from btflearn.sweep import parse_int_list, plot_sweep, run_sweep
 
+    if opts.get("resume"):
+        raise click.UsageError("--resume continues a `btflearn solve` run; a sweep is rerun instead")
     seed_list = parse_int_list(seeds) if seeds is not None else [opts["seed"]]
     quiet = opts.get("quiet", False)
 
