@@ -51,8 +51,9 @@ def solver_options(defaults: dict | None = None):
                          help="Continue the run whose --out directory this is (its checkpoint.npz, saved every "
                               "minute, on Ctrl-C and at --time-limit), with the settings it started with."),
             click.option("--scheduler", default=None,
-                         help="Run the trials as Dask tasks: local (one worker per core), local:N, or "
-                              "tcp://host:port of a `dask scheduler` (pip install 'btflearn[dask]'). "
+                         help="Run the trials (a sweep: its points) as Dask tasks: local (one worker per "
+                              "core), local:N, or tcp://host:port of a `dask scheduler` (pip install "
+                              "'btflearn[dask]'). "
                               "Default: none, in-process."),
         ]
         for opt in reversed(opts):
