@@ -283,6 +283,9 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     if resume:
         meta, saved, extra = ckpt.load(checkpoint)
         ckpt.check_compatible(checkpoint, meta, fp, hyper)
+        if saved["zw"].shape != st.zw.shape:
+            raise BtfError(f"checkpoint {checkpoint} advanced {saved['zw'].shape[0]} trials together; "
+                           f"resume with batch={saved['zw'].shape[0]}")
         for name, value in saved.items():
             getattr(st, name)[...] = value
         now = time.perf_counter()

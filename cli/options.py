@@ -34,6 +34,10 @@ def solver_options(defaults: dict | None = None):
             click.option("--trials", type=click.IntRange(min=1), default=d["trials"], show_default=True,
                          help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
             click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness."),
+            click.option("--batch", type=click.IntRange(min=1), default=d.get("batch"),
+                         show_default="min(trials, 16)",
+                         help="Trials advanced together in one state (speed only: each trial's result is the "
+                              "same in any batch; fewer trials per core reach the first solution sooner)."),
             click.option("--time-limit", type=float, default=None, help="Stop after this many seconds."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
             click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
@@ -64,7 +68,7 @@ def solver_options(defaults: dict | None = None):
 
 def fit_kwargs(opts: dict) -> dict:
     keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend", "dtype",
-            "polish")
+            "polish", "batch")
     kwargs = {k: opts[k] for k in keys}
     kwargs["stop_on_first"] = not opts.get("all_trials", False)
     return kwargs
@@ -126,6 +130,7 @@ def resume_settings(path: Path, opts: dict, arch):
         raise click.UsageError(f"{path} holds a run of selected trials; resume it from Python")
     changed = [f"{k} {opts[k]!r} -> {hyper[k]!r}" for k in RESUMED_SETTINGS if opts.get(k) != hyper[k]]
     opts.update({k: hyper[k] for k in RESUMED_SETTINGS})
+    opts["batch"] = len(meta["slots"])
     if not opts.get("quiet"):
         running = [f"trial {m['trial']} at iteration {it}"
                    for m, it in zip(meta["slots"], meta["slot_iterations"]) if m is not None]

@@ -57,6 +57,8 @@ def test_resume_refuses_another_problem_or_settings(tmp_path):
         fit(data, checkpoint=path, resume=True, **dict(KW, max_iter=4000, sigma=5.0))
     with pytest.raises(BtfError, match="another data set or network"):
         fit(data, checkpoint=path, resume=True, **dict(KW, max_iter=4000, arch="4-5-4"))
+    with pytest.raises(BtfError, match="resume with batch=2"):
+        fit(data, checkpoint=path, resume=True, **dict(KW, max_iter=4000, batch=3))
     with pytest.raises(BtfError, match="no checkpoint"):
         fit(data, checkpoint=tmp_path / "missing.npz", resume=True, **KW)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
