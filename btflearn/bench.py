@@ -16,6 +16,7 @@ PROBLEMS = {
     "2x2": ("4-4-4-4", lambda: _multiplier(2)),
     "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
     "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
+    "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # the 4-bit default (256 facts, 3024 edges)
 }
 
 

@@ -15,7 +15,8 @@ def _parse_list(text, cast=str):
 
 @click.command()
 @click.option("--problems", default="2x2,3x3,5x32", show_default=True,
-              help="Throughput problems: 2x2 (4-4-4-4), 3x3 (6-12-12-12-6), 5x32 (32-wide, 5 layers, 256 items).")
+              help="Throughput problems: 2x2 (4-4-4-4), 3x3 (6-12-12-12-6), 5x32 (32-wide, 5 layers, 256 "
+                   "items), 4x4 (dense:8-24-24-24-8, 256 facts).")
 @click.option("--backends", "--backend", "backends", default=None,
               help="Comma-separated backends to time: numpy, numba, cupy (default: numpy,numba, plus cupy when "
                    "CuPy and a CUDA GPU are present).")
