@@ -19,7 +19,7 @@ COMMANDS = {
     "verify": ("btflearn.cli.circuit_cmds", "verify", "Simulate a netlist against a task's truth table."),
     "train-continuous": ("btflearn.cli.continuous_cmds", "train_continuous",
                          "Train continuous MLP/CNN/RNN nets by projections (JAX) vs Adam."),
-    "sweep": ("btflearn.cli.sweep_cmd", "sweep", "Generalization table over training-set sizes and seeds."),
+    "sweep": ("btflearn.cli.sweep_cmd", "sweep", "Generalization over training-set sizes; solver-settings grids."),
 }
 
 

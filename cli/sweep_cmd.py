@@ -1,6 +1,9 @@
 """`btflearn sweep TASK --n 64,128,256 [--seeds 0,1,2] [--baseline adamw] [--plot FILE.png] [--json]`:
 a generalization table over training-set sizes and seeds. The sweep itself is btflearn.sweep.run_sweep;
-the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py)."""
+the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py).
+
+`btflearn sweep multiplier --bits 3 --sigma 3,5 --gamma 1e-4,1e-5 --seeds 0-4`: solver settings x seeds,
+one single-trial fit per run (btflearn.settings_sweep)."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +17,8 @@ from .task_cmds import BUILDERS, SPECS
 
 @click.group()
 def sweep():
-    """Generalization table: train on the first N items of a pool (N from --n), test on the rest."""
+    """Generalization table: train on the first N items of a pool (N from --n), test on the rest.
+    `sweep multiplier`: a grid of solver settings x seeds on the multiplier."""
 
 
 def _sweep_options(default_n, default_pool):
@@ -141,3 +145,98 @@ def sweep_classify(data, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
         items = items.subset(slice(0, min(pool, items.n_items)))
     _run(items.name, items, arch or default_arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path,
          as_json, out, opts)
+
+
+@sweep.command("multiplier")
+@click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
+@click.option("--arch", default=None, show_default="the --bits default",
+              help="Comma-separated architectures (a grid axis), e.g. dense:6-12-12-12-6,6-12-12-12-6.")
+@click.option("--sigma", default=None, show_default="the --bits default", help="Comma-separated sigmas.")
+@click.option("--beta", default="0.2", show_default=True, help="Comma-separated RRR step sizes.")
+@click.option("--gamma", default=None, show_default="the --bits default, else 1/max-iter",
+              help="Comma-separated metric rates.")
+@click.option("--dtype", default="float64", show_default=True, help="Comma-separated: float64, float32.")
+@click.option("--seeds", default="0", show_default=True,
+              help="Solver seeds: a list and/or ranges, e.g. 0-4 or 0,3,7-9. Each run is trial 0 of its seed.")
+@click.option("--max-iter", type=click.IntRange(min=1), default=None, show_default="the --bits default",
+              help="Iterations per run.")
+@click.option("--gapstop", type=click.FloatRange(min=0, min_open=True), default=0.01, show_default=True,
+              help="Gap below which a run is checked for an exact solution.")
+@click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Iterations after an early verified read-out (iterations to solution count to that read-out).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per run (not for the whole sweep).")
+@click.option("--backend", type=click.Choice(["auto", "numba", "numpy", "cupy"]), default="auto",
+              show_default=True)
+@click.option("--scheduler", default=None,
+              help="Run every (setting, seed) as one Dask task: local, local:N or tcp://host:port "
+                   "(pip install 'btflearn[dask]'). Default: in-process, one run after another.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (every run) as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Directory for sweep.json, table.md and the model of every solved run.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gapstop, polish, time_limit, backend,
+                     scheduler, as_json, markdown, out, quiet):
+    """Solver settings on the BITS x BITS multiplier: every comma list is a grid axis; each grid point runs
+    one single-trial fit per seed. The table gives per setting the success rate, the median and min-max
+    iterations to the first verified solution and the median seconds of the solved runs, the median final
+    and best gap of the unsolved runs, and the total time."""
+    from btflearn.errors import BtfError
+    from btflearn.settings_sweep import (check_sweep, grid_points, parse_float_list, parse_seeds,
+                                         parse_str_list, settings_sweep)
+    from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS, multiplier
+
+    defaults = MULTIPLIER_SETTINGS.get(bits, {})
+    if arch is None:
+        if bits not in MULTIPLIER_ARCH:
+            raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
+        arch = MULTIPLIER_ARCH[bits]
+
+    def axis(text, parse, hint):
+        try:
+            return parse(text, hint.lstrip("-"))
+        except BtfError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+
+    grid = {"arch": axis(arch, parse_str_list, "--arch"),
+            "sigma": axis(sigma if sigma is not None else str(defaults.get("sigma", 3.0)), parse_float_list, "--sigma"),
+            "beta": axis(beta, parse_float_list, "--beta")}
+    gamma = gamma if gamma is not None else defaults.get("gamma")
+    if gamma is not None:
+        grid["gamma"] = axis(str(gamma), parse_float_list, "--gamma")
+    grid["dtype"] = axis(dtype, parse_str_list, "--dtype")
+    seed_list = axis(seeds, lambda text, _: parse_seeds(text), "--seeds")
+    base = dict(max_iter=max_iter or defaults.get("max_iter", 10_000), gapstop=gapstop, polish=polish,
+                time_limit=time_limit, backend=backend)
+    data = multiplier(bits)
+    try:  # every value checked before the first run
+        grid, seed_list, base = check_sweep(data, grid, seed_list, base)
+    except BtfError as exc:
+        raise click.UsageError(str(exc)) from None
+    n_runs = len(grid_points(grid)) * len(seed_list)
+
+    def progress(msg):
+        if not quiet:
+            click.echo(msg, err=True)
+
+    progress(f"{data.name}: {len(grid_points(grid))} setting(s) x {len(seed_list)} seed(s) = {n_runs} run(s), "
+             f"{base['max_iter']} iterations at most each" + (f" on {scheduler}" if scheduler else ""))
+    result = settings_sweep(data, grid, seed_list, base, progress=progress, scheduler=scheduler)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        click.echo(result.describe())
+        click.echo(result.table(markdown=markdown))
+    if out is not None:
+        path = Path(out)
+        (path / "models").mkdir(parents=True, exist_ok=True)
+        (path / "sweep.json").write_text(result.to_json() + "\n")
+        (path / "table.md").write_text(result.describe() + "\n\n" + result.table(markdown=True) + "\n")
+        saved = 0
+        for run in result.runs:
+            if run.solved and run.model is not None:
+                run.model.save(path / "models" / f"p{run.point}_s{run.seed}.json")
+                saved += 1
+        click.echo(f"wrote sweep.json, table.md and {saved} solved model(s) (models/p<setting>_s<seed>.json) "
+                   f"to {out}", err=True)
