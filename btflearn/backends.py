@@ -9,6 +9,7 @@ import numpy as np
 from .errors import BtfError
 
 RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
+ITEM_PARALLEL_MIN = 8192  # edge-items per trial below which one trial runs on one thread
 BACKENDS = ("auto", "numba", "numpy", "cupy")
 
 
@@ -72,6 +73,16 @@ class NumbaBackend:
         self.input_mode, self.beta, self.gamma, self.max_iter = input_mode, beta, gamma, max_iter
         self._scratch = None
 
+    def layout(self, T, N, E) -> str:
+        """"trials" (whole trials per thread) or "items" (every trial's items spread over the threads)."""
+        if self.by_trial is not None:
+            return "trials" if self.by_trial else "items"
+        import numba
+        # whole trials per thread when there are enough of them (no barrier per iteration), and for
+        # tiny trials, where three barriers per iteration cost more than the work they share and a busy
+        # machine makes them collapse (a 2x2 fit measured 100x slower on 2 threads under load)
+        return "trials" if T >= numba.get_num_threads() > 1 or N * E < ITEM_PARALLEL_MIN else "items"
+
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
         if self._scratch is None or self._scratch[0].shape != st.zw.shape:
             self._scratch = (np.empty_like(st.zw), np.empty_like(st.zw), np.empty_like(st.zy),
@@ -79,10 +90,7 @@ class NumbaBackend:
         wa, xa, ya, gap_node, pending = self._scratch
         G = self.graph
         gap_out = np.empty((st.zw.shape[0], n_iter))
-        import numba
-        # whole trials per thread when there are enough of them: no barrier per iteration
-        by_trial = st.zw.shape[0] >= numba.get_num_threads() > 1 if self.by_trial is None else self.by_trial
-        kernel = self.k.rrr_run_trials if by_trial else self.k.rrr_run
+        kernel = self.k.rrr_run_trials if self.layout(*st.zw.shape) == "trials" else self.k.rrr_run
         kernel(st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, st.wb, G.recv, G.send, G.in_start,
                        G.out_start, G.out_edges, G.delta, G.first_btf, G.first_output, self.inputs,
                        self.labels, self.input_mode, self.beta, self.gamma, st.gapstop, st.iters,

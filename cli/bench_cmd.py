@@ -81,7 +81,8 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
             rows.append(row)
             if not as_json:
                 ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
-                click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']} trials {trials}  "
+                layout = f" ({row['layout']})" if row.get("layout") and row["threads"] > 1 else ""
+                click.echo(f"{problem:5s} {backend:6s} {dtype:7s} threads {row['threads']} trials {trials}{layout}  "
                            f"{row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} numpy  "
                            f"{row['state_bytes_per_edge_item']:.0f} B/edge-item"
                            + (f"  {row['ratio_to_numba']:.1f}x best numba" if row.get("ratio_to_numba") else ""))
