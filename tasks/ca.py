@@ -39,7 +39,26 @@ def _back(bits, was_bool, squeeze):
     return out[0] if squeeze else out
 
 
-class ElementaryCA:
+class CellularTask:
+    """What the cellular automata share: a Dataset of initial states and their images. Subclasses give
+    ``n_cells``, ``_flat(states) -> (bits, was_bool, squeeze)``, ``step``, names."""
+
+    def dataset(self, states) -> Dataset:
+        """A Dataset of the given initial states (+-1 or bool) and their images."""
+        bits, _, _ = self._flat(states)
+        target = self.step(bits)
+        return Dataset(np.where(bits, 1.0, -1.0), np.where(target, 1.0, -1.0),
+                       input_names=self.input_names, output_names=self.output_names, name=self.name)
+
+    def all_states(self) -> Dataset:
+        """Every one of the 2^n_cells states (at most 2^20)."""
+        if self.n_cells > 20:
+            raise BtfError(f"2^{self.n_cells} states are too many to enumerate")
+        codes = np.arange(1 << self.n_cells)
+        return self.dataset(((codes[:, None] >> np.arange(self.n_cells)) & 1).astype(bool))
+
+
+class ElementaryCA(CellularTask):
     """Wolfram rule ``rule`` with ``2*radius+1`` neighbours on a ring of ``width`` cells; a task maps a
     state to the state ``steps`` updates later."""
 
@@ -102,19 +121,12 @@ class ElementaryCA:
         bits = rng.integers(0, 2, size=(int(n_items), self.width)).astype(bool)
         return self.dataset(bits)
 
-    def dataset(self, states) -> Dataset:
-        """A Dataset of the given initial states (+-1 or bool) and their images."""
-        bits, _, _ = _as_bool_states(states, self.width)
-        target = self.step(bits)
-        return Dataset(np.where(bits, 1.0, -1.0), np.where(target, 1.0, -1.0),
-                       input_names=self.input_names, output_names=self.output_names, name=self.name)
+    @property
+    def n_cells(self) -> int:
+        return self.width
 
-    def all_states(self) -> Dataset:
-        """Every one of the 2^width states (width <= 20)."""
-        if self.width > 20:
-            raise BtfError(f"2^{self.width} states are too many to enumerate")
-        codes = np.arange(1 << self.width)
-        return self.dataset(((codes[:, None] >> np.arange(self.width)) & 1).astype(bool))
+    def _flat(self, states):
+        return _as_bool_states(states, self.width)
 
     # -- local rule (for recover_rule) -------------------------------------------------------------
     @property

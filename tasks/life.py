@@ -16,7 +16,7 @@ import numpy as np
 from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 
-from .ca import _as_bool_states, _back
+from .ca import CellularTask, _as_bool_states, _back
 
 _RULE_RE = re.compile(r"^B([0-8]*)/?S([0-8]*)$", re.IGNORECASE)
 # Moore neighbourhood offsets, row-major; (0, 0) is the cell itself.
@@ -36,7 +36,7 @@ def rule_string(birth, survive) -> str:
     return "B" + "".join(map(str, sorted(birth))) + "/S" + "".join(map(str, sorted(survive)))
 
 
-class LifeLikeCA:
+class LifeLikeCA(CellularTask):
     """Outer-totalistic rule ``rule`` on an h x w torus; a task maps a state to the state ``steps``
     updates later."""
 
@@ -112,19 +112,6 @@ class LifeLikeCA:
             raise BtfError(f"density must lie in [0, 1], got {density}")
         rng = np.random.default_rng(seed)
         return self.dataset(rng.random((int(n_items), self.n_cells)) < density)
-
-    def dataset(self, states) -> Dataset:
-        bits, _, _ = self._flat(states)
-        target = self.step(bits)
-        return Dataset(np.where(bits, 1.0, -1.0), np.where(target, 1.0, -1.0),
-                       input_names=self.input_names, output_names=self.output_names, name=self.name)
-
-    def all_states(self) -> Dataset:
-        """Every one of the 2^(h*w) states (at most 2^20)."""
-        if self.n_cells > 20:
-            raise BtfError(f"2^{self.n_cells} states are too many to enumerate")
-        codes = np.arange(1 << self.n_cells)
-        return self.dataset(((codes[:, None] >> np.arange(self.n_cells)) & 1).astype(bool))
 
     # -- the local rule --------------------------------------------------------------------------
     def neighbourhood(self, cell: int) -> list[int]:
