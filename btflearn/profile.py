@@ -18,22 +18,20 @@ def _loops():
     from .kernels import numba_kernels as k
 
     @njit(cache=True)
-    def projections(zw, zx, zy, wa, xa, ya, in_start, delta, first_btf, scratch, reps):
+    def projections(zw, zx, zy, wa, xa, ya, in_start, delta, first_btf, reps):
         for _ in range(reps):
             for i in range(zw.shape[1]):
                 for n in range(first_btf, zy.shape[2]):
-                    lo, hi = in_start[n], in_start[n + 1]
-                    ya[0, i, n] = k.btf_project_into(zw[0, i, lo:hi], zx[0, i, lo:hi], zy[0, i, n], delta[n],
-                                                     wa[0, i, lo:hi], xa[0, i, lo:hi],
-                                                     scratch[0, i, 0, :hi - lo], scratch[0, i, 1, :hi - lo])
+                    ya[0, i, n] = k._btf_project(zw[0, i], zx[0, i], in_start[n], in_start[n + 1], zy[0, i, n],
+                                                 delta[n], wa[0, i], xa[0, i])
 
     @njit(cache=True)
     def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
-                  first_btf, first_output, inputs, labels, beta, gamma, scratch, reps):
+                  first_btf, first_output, inputs, labels, beta, gamma, reps):
         for _ in range(reps):
             for i in range(zw.shape[1]):
                 k._item_pass(0, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
-                             delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0, scratch)
+                             delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
 
     @njit(cache=True)
     def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
@@ -57,7 +55,6 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
 
     from .bench import PROBLEMS, _prepared_state
     from .kernels.graph import kernel_graph
-    from .kernels.numba_kernels import _scratch
     from .network import parse_arch
 
     projections, item_pass, node_concur, weight_update = _loops()
@@ -72,13 +69,12 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     make_backend("numba", G, inputs, labels, 0, 0.2, 1e-4, 10 ** 9).run(st, warmup)
     wa, xa, ya, gap_node = (np.zeros_like(st.zw), np.zeros_like(st.zw), np.zeros_like(st.zy),
                             np.zeros_like(st.zy))
-    scratch = _scratch(st.zw, G.in_start, G.first_btf)
     calls = {
         "projections (P_A of every trio)": lambda r: projections(
-            st.zw, st.zx, st.zy, wa, xa, ya, G.in_start, G.delta, G.first_btf, scratch, r),
+            st.zw, st.zx, st.zy, wa, xa, ya, G.in_start, G.delta, G.first_btf, r),
         "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
             st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, G.recv, G.in_start, G.out_start, G.out_edges,
-            G.delta, G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, scratch, r),
+            G.delta, G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, r),
         "weight concur (mean over items)": lambda r: node_concur(st.zw, st.g, wa, st.wb, G.in_start,
                                                                  G.first_btf, r),
         "weight update + gap": lambda r: weight_update(st.zw, wa, st.wb, gap_node, G.in_start, G.first_btf,

@@ -44,114 +44,140 @@ def _solve_pole(P, Q, C):
     return s
 
 
-@njit(cache=True)
-def bilinear_project_into(w, x, c, wo, xo):
-    """Nearest (wo, xo) to (w, x) with wo . xo = c (1-D arrays). Returns the squared move."""
-    m = w.shape[0]
+# A trio projection reads the trio's (w, x) once for the sums A = |w+x|^2/2, B = |x-w|^2/2, p = w.x;
+# everything after that is scalar until the chosen result is written. Off the degenerate case the
+# bilinear projection is the affine map w' = a(w+x) - b(x-w), x' = a(w+x) + b(x-w), whose squared move
+# is 4(a-1/2)^2 A + 4(b-1/2)^2 B: both sign candidates are compared without writing either.
+KEEP, AFFINE, POLE_UP, POLE_DOWN = 0, 1, 2, 3  # POLE_*: no root, raise or lower w.x
+
+
+@njit(cache=True, inline="always")
+def _trio_sums(w, x, lo, hi):
     A = 0.0
     B = 0.0
     p = 0.0
-    for k in range(m):
+    for k in range(lo, hi):
         su = w[k] + x[k]
         dv = x[k] - w[k]
         A += su * su
         B += dv * dv
         p += w[k] * x[k]
-    A *= 0.5
-    B *= 0.5
-    if p < c:
-        raise_ = True
+    return 0.5 * A, 0.5 * B, p
+
+
+@njit(cache=True, inline="always")
+def _bilinear_plan(A, B, p, c):
+    """How (w, x) with sums (A, B, p) moves onto w.x = c: (kind, a, b, r). AFFINE uses (a, b); POLE_*
+    (no root: the pole vector takes length r along its own direction) uses r."""
+    if p == c:
+        return KEEP, 0.0, 0.0, 0.0
+    raise_ = p < c
+    if raise_:
         P, Q, C = A, B, c
-    elif p > c:
-        raise_ = False
-        P, Q, C = B, A, -c
     else:
-        for k in range(m):
-            wo[k] = w[k]
-            xo[k] = x[k]
-        return 0.0
-    cost = 0.0
+        P, Q, C = B, A, -c
     if P <= DEGENERATE * (P + Q + abs(C)) and C >= -Q / 8.0:
-        # no root: the pole vector takes length r along its own direction (all-ones if it is zero)
         r = np.sqrt(max(2.0 * C + Q / 4.0, 0.0)) * np.sqrt(2.0)
-        norm = 0.0
-        for k in range(m):
-            pk = (w[k] + x[k]) if raise_ else (x[k] - w[k])
-            norm += pk * pk
-        norm = np.sqrt(norm)
-        for k in range(m):
-            su = w[k] + x[k]
-            dv = x[k] - w[k]
-            pk = su if raise_ else dv
-            ok = dv if raise_ else su
-            d = pk / norm if norm > 0 else 1.0 / np.sqrt(m)
-            pn = r * d
-            on = 0.5 * ok
-            if raise_:
-                wk = 0.5 * (pn - on)
-            else:
-                wk = 0.5 * (on - pn)
-            xk = 0.5 * (pn + on)
-            cost += (wk - w[k]) ** 2 + (xk - x[k]) ** 2
-            wo[k] = wk
-            xo[k] = xk
-        return cost
+        return (POLE_UP if raise_ else POLE_DOWN), 0.0, 0.0, r
     s = _solve_pole(P, Q, C)
     if raise_:
-        alpha = 0.5 / s
-        beta = 0.5 / (2.0 - s)
-    else:
-        alpha = 0.5 / (2.0 - s)
-        beta = 0.5 / s
-    for k in range(m):
+        return AFFINE, 0.5 / s, 0.5 / (2.0 - s), 0.0
+    return AFFINE, 0.5 / (2.0 - s), 0.5 / s, 0.0
+
+
+@njit(cache=True, inline="always")
+def _pole_move(w, x, lo, hi, raise_, r, wo, xo, write):
+    """The POLE case, written into (wo, xo) when ``write``; returns the squared move."""
+    m = hi - lo
+    norm = 0.0
+    for k in range(lo, hi):
+        pk = (w[k] + x[k]) if raise_ else (x[k] - w[k])
+        norm += pk * pk
+    norm = np.sqrt(norm)
+    cost = 0.0
+    for k in range(lo, hi):
         su = w[k] + x[k]
         dv = x[k] - w[k]
-        wk = alpha * su - beta * dv
-        xk = alpha * su + beta * dv
+        pk = su if raise_ else dv
+        ok = dv if raise_ else su
+        d = pk / norm if norm > 0 else 1.0 / np.sqrt(m)
+        pn = r * d
+        on = 0.5 * ok
+        wk = 0.5 * (pn - on) if raise_ else 0.5 * (on - pn)
+        xk = 0.5 * (pn + on)
         cost += (wk - w[k]) ** 2 + (xk - x[k]) ** 2
-        wo[k] = wk
-        xo[k] = xk
+        if write:
+            wo[k] = wk
+            xo[k] = xk
+    return cost
+
+
+@njit(cache=True, inline="always")
+def _plan_cost(w, x, lo, hi, A, B, kind, a, b, r):
+    if kind == KEEP:
+        return 0.0
+    if kind == AFFINE:
+        return 4.0 * (a - 0.5) ** 2 * A + 4.0 * (b - 0.5) ** 2 * B
+    return _pole_move(w, x, lo, hi, kind == POLE_UP, r, w, x, False)
+
+
+@njit(cache=True, inline="always")
+def _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo):
+    if kind == KEEP:
+        for k in range(lo, hi):
+            wo[k] = w[k]
+            xo[k] = x[k]
+    elif kind == AFFINE:
+        for k in range(lo, hi):
+            su = w[k] + x[k]
+            dv = x[k] - w[k]
+            wo[k] = a * su - b * dv
+            xo[k] = a * su + b * dv
+    else:
+        _pole_move(w, x, lo, hi, kind == POLE_UP, r, wo, xo, True)
+
+
+@njit(cache=True, inline="always")
+def _btf_project(w, x, lo, hi, y, delta, wo, xo):
+    """Trio projection (see reference.btf_project) of w[lo:hi], x[lo:hi] into wo, xo; returns y'."""
+    A, B, p = _trio_sums(w, x, lo, hi)
+    if y * p > 0:
+        ys = 1.0 if y > 0 else -1.0
+        if ys * p >= delta:
+            _apply_plan(w, x, lo, hi, KEEP, 0.0, 0.0, 0.0, wo, xo)
+        else:
+            kind, a, b, r = _bilinear_plan(A, B, p, ys * delta)
+            _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo)
+        return ys
+    # both signs: keep the cheaper (ties to +1)
+    kp, ap, bp, rp = (KEEP, 0.0, 0.0, 0.0) if p >= delta else _bilinear_plan(A, B, p, delta)
+    km, am, bm, rm = (KEEP, 0.0, 0.0, 0.0) if -p >= delta else _bilinear_plan(A, B, p, -delta)
+    cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
+    cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
+    if cp <= cm:
+        _apply_plan(w, x, lo, hi, kp, ap, bp, rp, wo, xo)
+        return 1.0
+    _apply_plan(w, x, lo, hi, km, am, bm, rm, wo, xo)
+    return -1.0
+
+
+@njit(cache=True)
+def bilinear_project_into(w, x, c, wo, xo):
+    """Nearest (wo, xo) to (w, x) with wo . xo = c (1-D arrays). Returns the squared move."""
+    n = w.shape[0]
+    A, B, p = _trio_sums(w, x, 0, n)
+    kind, a, b, r = _bilinear_plan(A, B, p, c)
+    _apply_plan(w, x, 0, n, kind, a, b, r, wo, xo)
+    cost = 0.0
+    for k in range(n):
+        cost += (wo[k] - w[k]) ** 2 + (xo[k] - x[k]) ** 2
     return cost
 
 
 @njit(cache=True)
-def btf_project_into(w, x, y, delta, wo, xo, tmpw, tmpx):
-    """Trio projection (see reference.btf_project); writes (wo, xo) and returns y'. tmpw/tmpx are
-    scratch of the same length."""
-    m = w.shape[0]
-    p = 0.0
-    for k in range(m):
-        p += w[k] * x[k]
-    if y * p > 0:
-        ys = 1.0 if y > 0 else -1.0
-        if ys * p >= delta:
-            for k in range(m):
-                wo[k] = w[k]
-                xo[k] = x[k]
-        else:
-            bilinear_project_into(w, x, ys * delta, wo, xo)
-        return ys
-    # both signs: +1 into (wo, xo), -1 into (tmpw, tmpx)
-    if p >= delta:
-        for k in range(m):
-            wo[k] = w[k]
-            xo[k] = x[k]
-        cp = (1.0 - y) ** 2
-    else:
-        cp = (1.0 - y) ** 2 + bilinear_project_into(w, x, delta, wo, xo)
-    if -p >= delta:
-        for k in range(m):
-            tmpw[k] = w[k]
-            tmpx[k] = x[k]
-        cm = (-1.0 - y) ** 2
-    else:
-        cm = (-1.0 - y) ** 2 + bilinear_project_into(w, x, -delta, tmpw, tmpx)
-    if cp <= cm:
-        return 1.0
-    for k in range(m):
-        wo[k] = tmpw[k]
-        xo[k] = tmpx[k]
-    return -1.0
+def btf_project_into(w, x, y, delta, wo, xo):
+    """Trio projection (see reference.btf_project) of 1-D (w, x) into (wo, xo); returns y'."""
+    return _btf_project(w, x, 0, w.shape[0], y, delta, wo, xo)
 
 
 @njit(cache=True)
@@ -180,13 +206,11 @@ def _input_values(zy, inputs_i, ya, n_in, input_mode):
 
 @njit(cache=True)
 def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
-               first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending, scratch):
+               first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending):
     """P_A of every trio of item i, reflection, value concur, x and y updates, the x/y part of the gap;
     first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none)."""
     V = zy.shape[2]
     n_in = first_btf - 1
-    tmpw = scratch[t, i, 0]
-    tmpx = scratch[t, i, 1]
     if pending > 0:
         inv = 1.0 / pending
         for n in range(first_btf, V):
@@ -195,15 +219,14 @@ def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_st
     yai = ya[t, i]
     yai[0] = -1.0
     _input_values(zyi, inputs[i], yai, n_in, input_mode)
+    zwi = zw[t, i]
+    zxi = zx[t, i]
+    wai = wa[t, i]
+    xai = xa[t, i]
     for n in range(first_btf, V):
-        lo = in_start[n]
-        hi = in_start[n + 1]
-        yai[n] = btf_project_into(zw[t, i, lo:hi], zx[t, i, lo:hi], zyi[n], delta[n],
-                                  wa[t, i, lo:hi], xa[t, i, lo:hi], tmpw[:hi - lo], tmpx[:hi - lo])
+        yai[n] = _btf_project(zwi, zxi, in_start[n], in_start[n + 1], zyi[n], delta[n], wai, xai)
         gap_node[t, i, n] = 0.0
     gi = g[t, i]
-    zxi = zx[t, i]
-    xai = xa[t, i]
     gapi = gap_node[t, i]
     for s in range(V):
         if s >= first_output:
@@ -293,14 +316,6 @@ def _flush_metric(t, i, g, gap_node, first_btf, gamma, pending):
             g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
 
 
-@njit(cache=True)
-def _scratch(zw, in_start, first_btf):
-    maxdeg = 1
-    for n in range(first_btf, in_start.shape[0] - 1):
-        maxdeg = max(maxdeg, in_start[n + 1] - in_start[n])
-    return np.empty((zw.shape[0], zw.shape[1], 2, maxdeg))  # the -1 candidate of each trio projection
-
-
 @njit(cache=True, parallel=True)
 def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
             delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
@@ -318,7 +333,6 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
     item_gap = np.zeros((T, N))
-    scratch = _scratch(zw, in_start, first_btf)
     ran = 0
     for it in range(n_iter):
         any_running = False
@@ -333,7 +347,7 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
             if status[t] == RUNNING:
                 _item_pass(t, k - t * N, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start,
                            out_edges, delta, first_btf, first_output, inputs, labels, input_mode, beta,
-                           gamma, pending_mean[t], scratch)
+                           gamma, pending_mean[t])
         for k in prange(T * n_btf):
             t = k // n_btf
             if status[t] == RUNNING:
@@ -364,7 +378,6 @@ def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
     item_gap = np.zeros((T, N))
-    scratch = _scratch(zw, in_start, first_btf)
     for t in prange(T):
         pending = 0.0
         for it in range(n_iter):
@@ -372,8 +385,7 @@ def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start
                 break
             for i in range(N):
                 _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
-                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending,
-                           scratch)
+                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending)
             for n in range(first_btf, V):
                 _node_concur(t, n, zw, g, wa, wb, in_start)
             for i in range(N):

@@ -19,7 +19,7 @@ def numba_bilinear(w, x, c):
 def numba_btf(w, x, y, delta):
     m = len(w)
     wo, xo = np.empty(m), np.empty(m)
-    yo = nk.btf_project_into(w, x, float(y), float(delta), wo, xo, np.empty(m), np.empty(m))
+    yo = nk.btf_project_into(w, x, float(y), float(delta), wo, xo)
     return wo, xo, yo
 
 
