@@ -20,6 +20,7 @@ COMMANDS = {
     "train-continuous": ("btflearn.cli.continuous_cmds", "train_continuous",
                          "Train continuous MLP/CNN/RNN nets by projections (JAX) vs Adam."),
     "sweep": ("btflearn.cli.sweep_cmd", "sweep", "Generalization over training-set sizes; solver-settings grids."),
+    "plot-gap": ("btflearn.cli.plot_cmd", "plot_gap", "Plot the gap against iterations of finished runs."),
 }
 
 

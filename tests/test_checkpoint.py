@@ -93,3 +93,4 @@ def test_cli_resume_continues_a_time_limited_run(tmp_path):
         [(t["trial"], t["iterations"], t["solved"], t["gap"]) for t in b]
     wrong = run.invoke(cli, ["solve", "multiplier", "--bits", "3", "--resume", str(tmp_path / "whole")])
     assert isinstance(wrong.exception, BtfError) and "no checkpoint" in str(wrong.exception)
+
