@@ -94,3 +94,18 @@ def test_cli_resume_continues_a_time_limited_run(tmp_path):
     wrong = run.invoke(cli, ["solve", "multiplier", "--bits", "3", "--resume", str(tmp_path / "whole")])
     assert isinstance(wrong.exception, BtfError) and "no checkpoint" in str(wrong.exception)
 
+
+
+def test_four_bit_runs_always_write_a_run_directory(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from btflearn.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "4", "--max-iter", "8", "--quiet"])
+    assert res.exit_code == 1 and "runs/multiplier4" in res.output        # not solved in 8 iterations
+    report = json.loads((tmp_path / "runs" / "multiplier4" / "result.json").read_text())
+    assert report["hyperparameters"]["arch"] == "dense:8-32-32-32-8" and report["trials"][0]["iterations"] == 8
+    assert not (tmp_path / "runs" / "multiplier4" / "checkpoint.npz").exists()   # ended normally
