@@ -80,7 +80,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g)) * 2  # state + same-size scratch
     return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
                 dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
-                layout=eng.layout(*st.zw.shape) if hasattr(eng, "layout") else None,
+                layout=eng.layout(*st.zw.shape) if callable(getattr(eng, "layout", None)) else None,
                 edge_item_iters_per_s=edge_items / statistics.median(times),
                 seconds_per_iter=statistics.median(times),
                 state_bytes_per_edge_item=state_bytes / edge_items)
