@@ -16,7 +16,7 @@ from btflearn.errors import BtfError
 #   (every layer sees all earlier layers) and sigma 5 (MAJ5 gates allowed) 4 of 4 starts solved within
 #   11k iterations (6144, 10809, 6826, 7746), gamma 1e-4.
 # 4 bits: dense:8-32-32-32-8 (4776 edges), sigma 5, gamma 1e-4 solved the 4x4 exactly with seed 0 at
-#   80,500 iterations (24-28 min on one core) and seed 1 at 56,492 (18 min); narrower dense:8-24-24-24-8 and deeper dense:8-20-20-20-20-8
+#   80,500 iterations (24-28 min on one core); seeds 0-4 all solved (33k-80k iterations, 9-25 min); narrower dense:8-24-24-24-8 and deeper dense:8-20-20-20-20-8
 #   plateaued at gap ~0.21-0.27 (see README, "The 4x4 multiplier"). Long runs are checkpointed in --out
 #   (default runs/multiplier4); --resume continues.
 DEFAULT_ARCH = {2: "4-4-4-4", 3: "dense:6-12-12-12-6", 4: "dense:8-32-32-32-8"}
