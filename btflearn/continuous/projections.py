@@ -301,16 +301,21 @@ def project_quant_sum(x, y, levels: int = 4, step: float = 1.0, low: float = 0.0
     level v_k = low + k step over s in [v_k - step/2, v_k + step/2] (the outer two unbounded). Project
     onto each segment (clip s, set y = v_k) and keep the cheapest."""
     x, y = _float(x, y)
-    m = x.shape[-1]
     s = jnp.sum(x)
-    k = jnp.arange(levels, dtype=x.dtype)
+    s_new, v = _nearest_level(s, y, x.shape[-1], levels, step, low, x.dtype)
+    return _move_sum(x, s, s_new), v
+
+
+def _nearest_level(s, y, scale, levels, step, low, dtype):
+    """(s', v): the point of the graph of q nearest to (s, y) when moving s by ds costs ds^2 / scale."""
+    k = jnp.arange(levels, dtype=dtype)
     v = low + step * k
     left = jnp.where(k == 0, -jnp.inf, v - 0.5 * step)
     right = jnp.where(k == levels - 1, jnp.inf, v + 0.5 * step)
     s_k = jnp.clip(s, left, right)
-    cost = (s_k - s) ** 2 / m + (y - v) ** 2
+    cost = (s_k - s) ** 2 / scale + (y - v) ** 2
     best = jnp.argmin(cost)
-    return _move_sum(x, s, s_k[best]), v[best]
+    return s_k[best], v[best]
 
 
 def project_linear_quant(a, c, y, levels: int = 4, step: float = 1.0, low: float = 0.0):
@@ -320,14 +325,8 @@ def project_linear_quant(a, c, y, levels: int = 4, step: float = 1.0, low: float
     a, c, y = _float(a, c, y)
     cc = jnp.maximum(jnp.dot(c, c), _finfo(a).tiny)
     s = jnp.dot(a, c)
-    k = jnp.arange(levels, dtype=a.dtype)
-    v = low + step * k
-    left = jnp.where(k == 0, -jnp.inf, v - 0.5 * step)
-    right = jnp.where(k == levels - 1, jnp.inf, v + 0.5 * step)
-    s_k = jnp.clip(s, left, right)
-    cost = (s_k - s) ** 2 / cc + (y - v) ** 2
-    best = jnp.argmin(cost)
-    return a + (s_k[best] - s) / cc * c, v[best]
+    s_new, v = _nearest_level(s, y, cc, levels, step, low, a.dtype)
+    return a + (s_new - s) / cc * c, v
 
 
 # ---------------------------------------------------------------------------------------- max, pooling
