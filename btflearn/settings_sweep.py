@@ -194,16 +194,6 @@ def parse_float_list(text, what="value") -> list[float]:
     return out
 
 
-def parse_int_list(text, what="value") -> list[int]:
-    out = []
-    for v in _split(text, what):
-        try:
-            out.append(int(v))
-        except ValueError:
-            raise BtfError(f"{what}: {v!r} is not an integer") from None
-    return out
-
-
 def parse_str_list(text, what="value") -> list[str]:
     return _split(text, what)
 

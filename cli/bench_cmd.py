@@ -38,13 +38,8 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     from btflearn.backends import BACKENDS, cupy_available, cupy_problem
     from btflearn.bench import throughput, time_to_solution
     from btflearn.errors import BtfError
+    from btflearn.settings_sweep import parse_seeds
     from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS
-
-    def seeds(text):
-        if "-" in text and "," not in text:
-            a, b = text.split("-")
-            return list(range(int(a), int(b) + 1))
-        return _parse_list(text, int)
 
     if backends is None:
         backends = "numpy,numba" + (",cupy" if cupy_available() else "")
@@ -99,7 +94,7 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
         if not seed_text:
             continue
         settings = dict(arch=MULTIPLIER_ARCH[bits], **MULTIPLIER_SETTINGS.get(bits, {}))
-        row = time_to_solution(f"{bits}x{bits}", seeds(seed_text), settings)
+        row = time_to_solution(f"{bits}x{bits}", parse_seeds(seed_text), settings)
         rows.append(row)
         if not as_json:
             med = row["median_seconds_to_solution"]
