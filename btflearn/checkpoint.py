@@ -49,14 +49,7 @@ def save(path, meta: dict, state, arrays: dict) -> Path:
 
 def load(path):
     """(meta, state fields dict, extra arrays dict) of a checkpoint; FormatError if it is not one."""
-    meta = read_meta(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            state = {k: z[f"state_{k}"] for k in STATE_FIELDS}
-            extra = {k[len("extra_"):]: z[k] for k in z.files if k.startswith("extra_")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise FormatError(path, f"not a readable btflearn checkpoint ({exc})") from None
-    return meta, state, extra
+    return _read(path, arrays=True)
 
 
 def check_compatible(path, meta: dict, fp: str, hyper: dict):
@@ -73,14 +66,22 @@ def check_compatible(path, meta: dict, fp: str, hyper: dict):
 
 def read_meta(path) -> dict:
     """Only the JSON part of a checkpoint (settings, progress), without loading the state."""
+    return _read(path, arrays=False)[0]
+
+
+def _read(path, arrays: bool):
     path = Path(path)
     if not path.is_file():
         raise BtfError(f"no checkpoint at {path}")
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(z["meta"].tobytes().decode())
+            if meta.get("format") != FORMAT:
+                raise FormatError(path, f"not a {FORMAT} file (format {meta.get('format')!r})")
+            if not arrays:
+                return meta, None, None
+            state = {k: z[f"state_{k}"] for k in STATE_FIELDS}
+            extra = {k[len("extra_"):]: z[k] for k in z.files if k.startswith("extra_")}
     except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
         raise FormatError(path, f"not a readable btflearn checkpoint ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise FormatError(path, f"not a {FORMAT} file (format {meta.get('format')!r})")
-    return meta
+    return meta, state, extra

@@ -190,6 +190,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         raise BtfError(f"dtype must be float64 or float32, got {dtype!r}")
     if time_limit is not None and not time_limit > 0:
         raise BtfError(f"time_limit must be positive, got {time_limit!r}")
+    if resume and checkpoint is None:
+        raise BtfError("resume needs the checkpoint file to resume from")
     max_iter, trials = int(max_iter), int(trials)
     trial_list = list(range(trials)) if trial_ids is None else [int(k) for k in trial_ids]
     if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
@@ -212,8 +214,6 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     results: list[TrialResult] = []
     next_trial = 0
     fp = ckpt.fingerprint(dataset, net) if checkpoint is not None else None
-    if resume and checkpoint is None:
-        raise BtfError("resume needs the checkpoint file to resume from")
 
     def make_model(weights):
         return Model(net, np.asarray(weights, dtype=np.float64), dataset.input_names, dataset.output_names,
@@ -260,8 +260,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         return project_inputs(st.zy[slot_index, :, 1:net.n_inputs + 1], dataset.inputs, input_mode)
 
     def evaluate(slot_index):
-        model = Model(net, st.wb[slot_index].copy(), dataset.input_names, dataset.output_names,
-                      dataset.readout, dataset.name)
+        model = make_model(st.wb[slot_index].copy())
         codes = codes_of(slot_index)
         data = dataset if codes is None else Dataset(codes, dataset.outputs, readout=dataset.readout)
         return model, model.accuracy(data), codes

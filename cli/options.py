@@ -126,7 +126,7 @@ def resume_settings(path: Path, opts: dict, arch):
 
     meta = read_meta(path)
     hyper = meta["hyperparameters"]
-    if len(meta["trial_list"]) != hyper["trials"] or meta["trial_list"] != list(range(hyper["trials"])):
+    if meta["trial_list"] != list(range(hyper["trials"])):
         raise click.UsageError(f"{path} holds a run of selected trials; resume it from Python")
     changed = [f"{k} {opts[k]!r} -> {hyper[k]!r}" for k in RESUMED_SETTINGS if opts.get(k) != hyper[k]]
     opts.update({k: hyper[k] for k in RESUMED_SETTINGS})
