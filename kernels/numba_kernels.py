@@ -35,7 +35,9 @@ def _solve_pole(P, Q, C):
         else:
             hi = s
         snew = s - h / dh
-        if not (snew > lo and snew < hi):
+        # bisect when the step leaves the bracket, unless it is already below the tolerance (at the root
+        # s is a bracket end; see reference._solve_pole). NaN steps bisect too.
+        if not (snew > lo and snew < hi) and not (abs(snew - s) <= NEWTON_RTOL * s):
             snew = 0.5 * (lo + hi)
         done = abs(snew - s) <= NEWTON_RTOL * snew
         s = snew

@@ -46,7 +46,9 @@ def _solve_pole(P, Q, C):
         loa = np.where(h > 0, sa, lo[active])
         hia = np.where(h > 0, hi[active], sa)
         snew = sa - h / dh
-        bad = ~((snew > loa) & (snew < hia))
+        # bisect when the step leaves the bracket, unless it is already below the tolerance: at the
+        # root s is a bracket end and a sub-ulp step may land on it (bisecting there restarts the search)
+        bad = ~((snew > loa) & (snew < hia)) & ~(np.abs(snew - sa) <= NEWTON_RTOL * sa)
         snew = np.where(bad, 0.5 * (loa + hia), snew)
         done = np.abs(snew - sa) <= NEWTON_RTOL * snew
         s[active], lo[active], hi[active] = snew, loa, hia

@@ -97,7 +97,10 @@ BTF_DEVICE double btf_solve_pole(double P, double Q, double C)
         int done;
         if (h > 0) lo = s; else hi = s;
         snew = s - h / dh;
-        if (!(snew > lo && snew < hi)) snew = 0.5 * (lo + hi);   /* also catches NaN */
+        /* bisect when the step leaves the bracket, unless it is already below the tolerance (at the
+           root s is a bracket end; see reference._solve_pole); NaN steps bisect too */
+        if (!(snew > lo && snew < hi) && !(BTF_FABS(snew - s) <= BTF_NEWTON_RTOL * s))
+            snew = 0.5 * (lo + hi);
         done = BTF_FABS(snew - s) <= BTF_NEWTON_RTOL * snew;
         s = snew;
         if (done) break;
