@@ -26,12 +26,12 @@ def _loops():
                                                  delta[n], wa[0, i], xa[0, i])
 
     @njit(cache=True)
-    def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
-                  first_btf, first_output, inputs, labels, beta, gamma, reps):
+    def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta, first_btf,
+                  first_output, inputs, labels, beta, gamma, reps):
         for _ in range(reps):
             for i in range(zw.shape[1]):
-                k._item_pass(0, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
-                             delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
+                k._item_pass(0, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta,
+                             first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
 
     @njit(cache=True)
     def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
@@ -69,12 +69,13 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     make_backend("numba", G, inputs, labels, 0, 0.2, 1e-4, 10 ** 9).run(st, warmup)
     wa, xa, ya, gap_node = (np.zeros_like(st.zw), np.zeros_like(st.zw), np.zeros_like(st.zy),
                             np.zeros_like(st.zy))
+    num, den = np.empty_like(st.zy), np.empty_like(st.zy)
     calls = {
         "projections (P_A of every trio)": lambda r: projections(
             st.zw, st.zx, st.zy, wa, xa, ya, G.in_start, G.delta, G.first_btf, r),
         "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
-            st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, G.recv, G.in_start, G.out_start, G.out_edges,
-            G.delta, G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, r),
+            st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, num, den, G.send, G.in_start, G.delta,
+            G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, r),
         "weight concur (mean over items)": lambda r: node_concur(st.zw, st.g, wa, st.wb, G.in_start,
                                                                  G.first_btf, r),
         "weight update + gap": lambda r: weight_update(st.zw, wa, st.wb, gap_node, G.in_start, G.first_btf,

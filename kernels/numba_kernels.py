@@ -22,25 +22,31 @@ RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
+def _newton_step(P, Q, C, s, lo, hi):
+    """One safeguarded Newton step for the root s in (0, 1] of (P/s^2 - Q/(2-s)^2)/2 = C (see
+    reference._solve_pole): returns (s, lo, hi, done)."""
+    r = 2.0 - s
+    h = 0.5 * (P / (s * s) - Q / (r * r)) - C
+    dh = -(P / (s * s * s) + Q / (r * r * r))
+    if h > 0:
+        lo = s
+    else:
+        hi = s
+    snew = s - h / dh
+    # bisect when the step leaves the bracket, unless it is already below the tolerance (at the root
+    # s is a bracket end; see reference._solve_pole). NaN steps bisect too.
+    if not (snew > lo and snew < hi) and not (abs(snew - s) <= NEWTON_RTOL * s):
+        snew = 0.5 * (lo + hi)
+    return snew, lo, hi, abs(snew - s) <= NEWTON_RTOL * snew
+
+
+@njit(cache=True, inline="always")
 def _solve_pole(P, Q, C):
     s = 1.0
     lo = 0.0
     hi = 1.0
     for _ in range(NEWTON_MAXIT):
-        r = 2.0 - s
-        h = 0.5 * (P / (s * s) - Q / (r * r)) - C
-        dh = -(P / (s * s * s) + Q / (r * r * r))
-        if h > 0:
-            lo = s
-        else:
-            hi = s
-        snew = s - h / dh
-        # bisect when the step leaves the bracket, unless it is already below the tolerance (at the root
-        # s is a bracket end; see reference._solve_pole). NaN steps bisect too.
-        if not (snew > lo and snew < hi) and not (abs(snew - s) <= NEWTON_RTOL * s):
-            snew = 0.5 * (lo + hi)
-        done = abs(snew - s) <= NEWTON_RTOL * snew
-        s = snew
+        s, lo, hi, done = _newton_step(P, Q, C, s, lo, hi)
         if done:
             break
     return s
@@ -207,10 +213,15 @@ def _input_values(zy, inputs_i, ya, n_in, input_mode):
 # so their results are identical.
 
 @njit(cache=True)
-def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges, delta,
-               first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending):
+def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta, first_btf,
+               first_output, inputs, labels, input_mode, beta, gamma, pending):
     """P_A of every trio of item i, reflection, value concur, x and y updates, the x/y part of the gap;
-    first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none)."""
+    first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none).
+
+    The value concur of a sender s sums over its out-edges, which are scattered; instead each trio,
+    right after its projection, adds its in-edges' reflected copies into num/den (T, N, V scratch) of
+    their senders while they are hot, and the x update walks in-edges contiguously again. The sums are
+    taken in the same order as sender-major loops (edges sorted by receiver, then sender)."""
     V = zy.shape[2]
     n_in = first_btf - 1
     if pending > 0:
@@ -225,32 +236,38 @@ def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_st
     zxi = zx[t, i]
     wai = wa[t, i]
     xai = xa[t, i]
-    for n in range(first_btf, V):
-        yai[n] = _btf_project(zwi, zxi, in_start[n], in_start[n + 1], zyi[n], delta[n], wai, xai)
-        gap_node[t, i, n] = 0.0
     gi = g[t, i]
-    gapi = gap_node[t, i]
-    for s in range(V):
-        if s >= first_output:
-            v = labels[i, s - first_output]
-        else:
-            num = gi[s] * (2.0 * yai[s] - zyi[s])
-            den = gi[s]
-            for q in range(out_start[s], out_start[s + 1]):
-                e = out_edges[q]
-                ge = gi[recv[e]]
-                num += ge * (2.0 * xai[e] - zxi[e])
-                den += ge
-            v = num / den
-        d = v - yai[s]
+    numi = num[t, i]
+    deni = den[t, i]
+    for s in range(first_btf):
+        numi[s] = gi[s] * (2.0 * yai[s] - zyi[s])
+        deni[s] = gi[s]
+    for n in range(first_btf, V):
+        lo = in_start[n]
+        hi = in_start[n + 1]
+        yn = _btf_project(zwi, zxi, lo, hi, zyi[n], delta[n], wai, xai)
+        yai[n] = yn
+        if n < first_output:
+            numi[n] = gi[n] * (2.0 * yn - zyi[n])
+            deni[n] = gi[n]
+        gn = gi[n]
+        for e in range(lo, hi):
+            s = send[e]
+            numi[s] += gn * (2.0 * xai[e] - zxi[e])
+            deni[s] += gn
+    for s in range(V):  # the concurred value of every node (kept in num)
+        numi[s] = labels[i, s - first_output] if s >= first_output else numi[s] / deni[s]
+        d = numi[s] - yai[s]
         zyi[s] += beta * d
-        if s >= first_btf:
-            gapi[s] += d * d
-        for q in range(out_start[s], out_start[s + 1]):
-            e = out_edges[q]
-            d = v - xai[e]
+    gapi = gap_node[t, i]
+    for n in range(first_btf, V):
+        acc = 0.0
+        for e in range(in_start[n], in_start[n + 1]):
+            d = numi[send[e]] - xai[e]
             zxi[e] += beta * d
-            gapi[recv[e]] += d * d
+            acc += d * d
+        d = numi[n] - yai[n]
+        gapi[n] = acc + d * d
 
 
 @njit(cache=True)
@@ -335,6 +352,8 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
     item_gap = np.zeros((T, N))
+    num = np.empty((T, N, V))  # value-concur sums per item (scratch)
+    den = np.empty((T, N, V))
     ran = 0
     for it in range(n_iter):
         any_running = False
@@ -347,9 +366,9 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
         for k in prange(T * N):
             t = k // N
             if status[t] == RUNNING:
-                _item_pass(t, k - t * N, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start,
-                           out_edges, delta, first_btf, first_output, inputs, labels, input_mode, beta,
-                           gamma, pending_mean[t])
+                _item_pass(t, k - t * N, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start,
+                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma,
+                           pending_mean[t])
         for k in prange(T * n_btf):
             t = k // n_btf
             if status[t] == RUNNING:
@@ -380,14 +399,16 @@ def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
     item_gap = np.zeros((T, N))
+    num = np.empty((T, N, V))  # value-concur sums per item (scratch)
+    den = np.empty((T, N, V))
     for t in prange(T):
         pending = 0.0
         for it in range(n_iter):
             if status[t] != RUNNING:
                 break
             for i in range(N):
-                _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, recv, in_start, out_start, out_edges,
-                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending)
+                _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta,
+                           first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending)
             for n in range(first_btf, V):
                 _node_concur(t, n, zw, g, wa, wb, in_start)
             for i in range(N):
