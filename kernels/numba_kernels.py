@@ -146,6 +146,16 @@ def _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo):
 
 
 @njit(cache=True, inline="always")
+def _move_lower_bound(A, B, p, c):
+    """A lower bound on the squared move of (w, x) onto w.x = c. The gradient of w.x at z = (w, x) has
+    length |z| = sqrt(A + B), so along a move of length D it changes by at most D (|z| + D): D is at
+    least the positive root of D^2 + |z| D = |c - p|. Shrunk by 1e-6 to stay a bound after rounding."""
+    gap = abs(c - p)
+    root = 2.0 * gap / (np.sqrt(A + B) + np.sqrt(A + B + 4.0 * gap))
+    return (1.0 - 1e-6) * root * root
+
+
+@njit(cache=True, inline="always")
 def _btf_project(w, x, lo, hi, y, delta, wo, xo):
     """Trio projection (see reference.btf_project) of w[lo:hi], x[lo:hi] into wo, xo; returns y'."""
     A, B, p = _trio_sums(w, x, lo, hi)
@@ -157,11 +167,36 @@ def _btf_project(w, x, lo, hi, y, delta, wo, xo):
             kind, a, b, r = _bilinear_plan(A, B, p, ys * delta)
             _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo)
         return ys
-    # both signs: keep the cheaper (ties to +1)
-    kp, ap, bp, rp = (KEEP, 0.0, 0.0, 0.0) if p >= delta else _bilinear_plan(A, B, p, delta)
-    km, am, bm, rm = (KEEP, 0.0, 0.0, 0.0) if -p >= delta else _bilinear_plan(A, B, p, -delta)
-    cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
-    cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
+    # both signs: keep the cheaper (ties to +1). When one sign keeps (w, x), the other's root solve is
+    # skipped if even a lower bound on its cost loses: same choice, same result, less work.
+    if p >= delta or -p >= delta:
+        ks = 1.0 if p >= delta else -1.0
+        if (-ks - y) ** 2 + _move_lower_bound(A, B, p, -ks * delta) > (ks - y) ** 2:
+            _apply_plan(w, x, lo, hi, KEEP, 0.0, 0.0, 0.0, wo, xo)
+            return ks
+        kp, ap, bp, rp = (KEEP, 0.0, 0.0, 0.0) if ks > 0 else _bilinear_plan(A, B, p, delta)
+        km, am, bm, rm = (KEEP, 0.0, 0.0, 0.0) if ks < 0 else _bilinear_plan(A, B, p, -delta)
+        cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
+        cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
+    else:  # both move: solve the one with the lower bound first; the other only if it can still win
+        lbp = (1.0 - y) ** 2 + _move_lower_bound(A, B, p, delta)
+        lbm = (-1.0 - y) ** 2 + _move_lower_bound(A, B, p, -delta)
+        if lbp <= lbm:
+            kp, ap, bp, rp = _bilinear_plan(A, B, p, delta)
+            cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
+            if lbm > cp:
+                _apply_plan(w, x, lo, hi, kp, ap, bp, rp, wo, xo)
+                return 1.0
+            km, am, bm, rm = _bilinear_plan(A, B, p, -delta)
+            cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
+        else:
+            km, am, bm, rm = _bilinear_plan(A, B, p, -delta)
+            cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
+            if lbp > cm:
+                _apply_plan(w, x, lo, hi, km, am, bm, rm, wo, xo)
+                return -1.0
+            kp, ap, bp, rp = _bilinear_plan(A, B, p, delta)
+            cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
     if cp <= cm:
         _apply_plan(w, x, lo, hi, kp, ap, bp, rp, wo, xo)
         return 1.0

@@ -86,6 +86,21 @@ def test_root_solve_converges_in_a_few_newton_steps(monkeypatch):
     assert np.all((s > 0) & (s <= 1)) and np.max(np.abs(residual) / scale) < 1e-10
 
 
+def test_move_lower_bound_never_exceeds_the_exact_move():
+    """The kernel skips a sign's root solve when a lower bound on its move already loses; the bound must
+    hold for every state, or a wrong sign would be chosen."""
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for w, x, c in random_cases(rng, 3000):
+        wn, xn = ref.bilinear_project(w, x, c)
+        exact = np.sum((wn - w) ** 2 + (xn - x) ** 2)
+        A, B, p = 0.5 * np.sum((w + x) ** 2), 0.5 * np.sum((x - w) ** 2), float(w @ x)
+        bound = nk._move_lower_bound(A, B, p, c)
+        assert bound <= exact * (1 + 1e-12) + 1e-300
+        worst = max(worst, bound / exact if exact > 0 else 0.0)
+    assert worst > 0.5  # and it is not vacuous
+
+
 def test_bilinear_degenerate_cases_are_exact_and_finite():
     rng = np.random.default_rng(3)
     for m in (1, 2, 5):
