@@ -156,52 +156,38 @@ def _move_lower_bound(A, B, p, c):
 
 
 @njit(cache=True, inline="always")
+def _sign_plan(A, B, p, ys, delta):
+    """Plan for output sign ys: keep (w, x) when its margin holds, else move onto w.x = ys delta."""
+    if ys * p >= delta:
+        return KEEP, 0.0, 0.0, 0.0
+    return _bilinear_plan(A, B, p, ys * delta)
+
+
+@njit(cache=True, inline="always")
 def _btf_project(w, x, lo, hi, y, delta, wo, xo):
     """Trio projection (see reference.btf_project) of w[lo:hi], x[lo:hi] into wo, xo; returns y'."""
     A, B, p = _trio_sums(w, x, lo, hi)
     if y * p > 0:
         ys = 1.0 if y > 0 else -1.0
-        if ys * p >= delta:
-            _apply_plan(w, x, lo, hi, KEEP, 0.0, 0.0, 0.0, wo, xo)
-        else:
-            kind, a, b, r = _bilinear_plan(A, B, p, ys * delta)
-            _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo)
+        kind, a, b, r = _sign_plan(A, B, p, ys, delta)
+        _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo)
         return ys
-    # both signs: keep the cheaper (ties to +1). When one sign keeps (w, x), the other's root solve is
-    # skipped if even a lower bound on its cost loses: same choice, same result, less work.
-    if p >= delta or -p >= delta:
-        ks = 1.0 if p >= delta else -1.0
-        if (-ks - y) ** 2 + _move_lower_bound(A, B, p, -ks * delta) > (ks - y) ** 2:
-            _apply_plan(w, x, lo, hi, KEEP, 0.0, 0.0, 0.0, wo, xo)
-            return ks
-        kp, ap, bp, rp = (KEEP, 0.0, 0.0, 0.0) if ks > 0 else _bilinear_plan(A, B, p, delta)
-        km, am, bm, rm = (KEEP, 0.0, 0.0, 0.0) if ks < 0 else _bilinear_plan(A, B, p, -delta)
-        cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
-        cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
-    else:  # both move: solve the one with the lower bound first; the other only if it can still win
-        lbp = (1.0 - y) ** 2 + _move_lower_bound(A, B, p, delta)
-        lbm = (-1.0 - y) ** 2 + _move_lower_bound(A, B, p, -delta)
-        if lbp <= lbm:
-            kp, ap, bp, rp = _bilinear_plan(A, B, p, delta)
-            cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
-            if lbm > cp:
-                _apply_plan(w, x, lo, hi, kp, ap, bp, rp, wo, xo)
-                return 1.0
-            km, am, bm, rm = _bilinear_plan(A, B, p, -delta)
-            cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
-        else:
-            km, am, bm, rm = _bilinear_plan(A, B, p, -delta)
-            cm = (-1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, km, am, bm, rm)
-            if lbp > cm:
-                _apply_plan(w, x, lo, hi, km, am, bm, rm, wo, xo)
-                return -1.0
-            kp, ap, bp, rp = _bilinear_plan(A, B, p, delta)
-            cp = (1.0 - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, kp, ap, bp, rp)
-    if cp <= cm:
-        _apply_plan(w, x, lo, hi, kp, ap, bp, rp, wo, xo)
-        return 1.0
-    _apply_plan(w, x, lo, hi, km, am, bm, rm, wo, xo)
-    return -1.0
+    # both signs: keep the cheaper (ties to +1). The sign with the lower bound on its cost is planned
+    # first (a kept sign's bound is its exact cost); the other is solved only if its bound does not
+    # already lose to that exact cost: same choice, same result, fewer root solves.
+    lbp = (1.0 - y) ** 2 + (0.0 if p >= delta else _move_lower_bound(A, B, p, delta))
+    lbm = (-1.0 - y) ** 2 + (0.0 if -p >= delta else _move_lower_bound(A, B, p, -delta))
+    first = 1.0 if lbp <= lbm else -1.0
+    k1, a1, b1, r1 = _sign_plan(A, B, p, first, delta)
+    c1 = (first - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, k1, a1, b1, r1)
+    if (lbm if first > 0 else lbp) <= c1:
+        k2, a2, b2, r2 = _sign_plan(A, B, p, -first, delta)
+        c2 = (-first - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, k2, a2, b2, r2)
+        if c2 < c1 or (c2 == c1 and first < 0):
+            _apply_plan(w, x, lo, hi, k2, a2, b2, r2, wo, xo)
+            return -first
+    _apply_plan(w, x, lo, hi, k1, a1, b1, r1, wo, xo)
+    return first
 
 
 @njit(cache=True)
