@@ -9,7 +9,7 @@ import numpy as np
 from .errors import BtfError
 
 RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
-ITEM_PARALLEL_MIN = 8192  # edge-items per trial below which one trial runs on one thread
+ITEM_BLOCK_MIN = 1024  # items per block below which a trial is not split over threads (see layout)
 BACKENDS = ("auto", "numba", "numpy", "cupy")
 
 
@@ -60,13 +60,15 @@ class NumpyBackend:
 
 
 class NumbaBackend:
-    """Fused Numba kernels, parallel over (trial, item)."""
+    """Fused Numba kernels (items innermost), parallel over trials and blocks of items."""
     name = "numba"
 
-    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter, by_trial=None):
+    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter, by_trial=None,
+                 block_size=None):
         from .kernels import numba_kernels
         self.k = numba_kernels
         self.by_trial = by_trial  # None: decide per call from the number of trials and threads
+        self.block_size = block_size  # items per block; None: see block()
         self.graph = graph
         self.inputs = np.ascontiguousarray(inputs, dtype=np.float64)
         self.labels = np.ascontiguousarray(labels, dtype=np.float64)
@@ -78,24 +80,58 @@ class NumbaBackend:
         if self.by_trial is not None:
             return "trials" if self.by_trial else "items"
         import numba
-        # whole trials per thread when there are enough of them (no barrier per iteration), and for
-        # tiny trials, where three barriers per iteration cost more than the work they share and a busy
-        # machine makes them collapse (a 2x2 fit measured 100x slower on 2 threads under load)
-        return "trials" if T >= numba.get_num_threads() > 1 or N * E < ITEM_PARALLEL_MIN else "items"
+        # whole trials per thread (no barrier inside a chunk), unless there are fewer trials than threads
+        # and a trial's items still fill long blocks when split: every row of a block costs a fixed
+        # overhead, so halving the blocks of a 3x3/4x4/512-item trial lost more (26-40% on one thread)
+        # than a second core gained; 2048 items on 2 threads ran 1.44x faster split (session 4)
+        threads = numba.get_num_threads()
+        split = T < threads and N // -(-threads // T) >= ITEM_BLOCK_MIN
+        return "items" if split else "trials"
+
+    def block(self, T, N, layout) -> int:
+        """Items per block: a whole trial (the longest SIMD loops) unless the items layout needs more
+        blocks than trials to keep every thread busy; multiples of 8 (one AVX-512 register)."""
+        import numba
+        if self.block_size is not None:
+            return self.block_size
+        parts = 1 if layout == "trials" else -(-numba.get_num_threads() // T)
+        per_part = -(-N // parts)
+        return min(N, (per_part + 7) // 8 * 8)
 
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
-        if self._scratch is None or self._scratch[0].shape != st.zw.shape:
-            self._scratch = (np.empty_like(st.zw), np.empty_like(st.zw), np.empty_like(st.zy),
-                             np.zeros_like(st.zy), np.zeros(st.zw.shape[0]))
-        wa, xa, ya, gap_node, pending = self._scratch
+        # the kernels keep the item index innermost: (T, N, E) -> (T, E, N) on the way in and back
+        T, N, E = st.zw.shape
+        V = st.zy.shape[2]
+        key = (T, N, E, V, st.zw.dtype)
+        if self._scratch is None or self._scratch[0] != key:
+            from .kernels.numba_kernels import PLAN_INT_ROWS, PLAN_ROWS
+            dt = st.zw.dtype
+            self._scratch = (key,) + tuple(aligned((T, E, N), dt) for _ in range(4)) + tuple(
+                aligned((T, V, N), dt) for _ in range(4)) + (
+                np.zeros(T), aligned((T, V, N)), aligned((T, V, N)), aligned((T, PLAN_ROWS, N)),
+                aligned((T, PLAN_INT_ROWS, N), np.int64), aligned((T, N)))
+        zw, zx, wa, xa, zy, g, ya, gap_node, pending = self._scratch[1:10]
+        for dst, src in ((zw, st.zw), (zx, st.zx), (zy, st.zy), (g, st.g)):
+            dst[...] = src.transpose(0, 2, 1)
         G = self.graph
-        gap_out = np.empty((st.zw.shape[0], n_iter))
-        kernel = self.k.rrr_run_trials if self.layout(*st.zw.shape) == "trials" else self.k.rrr_run
-        kernel(st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, st.wb, G.recv, G.send, G.in_start,
-                       G.out_start, G.out_edges, G.delta, G.first_btf, G.first_output, self.inputs,
-                       self.labels, self.input_mode, self.beta, self.gamma, st.gapstop, st.iters,
-                       self.max_iter, st.status, pending, n_iter, gap_out)
+        gap_out = np.empty((T, n_iter))
+        layout = self.layout(T, N, E)
+        kernel = self.k.rrr_run_trials if layout == "trials" else self.k.rrr_run
+        kernel(zw, zx, zy, g, wa, xa, ya, gap_node, st.wb, G.send, G.in_start, G.delta, G.first_btf,
+               G.first_output, self.inputs, self.labels, self.input_mode, self.beta, self.gamma, st.gapstop,
+               st.iters, self.max_iter, st.status, pending, n_iter, gap_out, self.block(T, N, layout),
+               *self._scratch[10:])
+        for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
+            dst[...] = src.transpose(0, 2, 1)
         return gap_out
+
+
+def aligned(shape, dtype=np.float64, line=64) -> np.ndarray:
+    """A C-contiguous zero array whose data starts on a cache line (NumPy only promises 16 bytes)."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buf = np.zeros(nbytes + line, np.uint8)
+    start = -buf.ctypes.data % line
+    return buf[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def numba_available() -> bool:

@@ -18,32 +18,32 @@ def _loops():
     from .kernels import numba_kernels as k
 
     @njit(cache=True)
-    def projections(zw, zx, zy, wa, xa, ya, in_start, delta, first_btf, reps):
+    def projections(zw, zx, zy, wa, xa, ya, pl, pi, in_start, delta, first_btf, reps):
+        N = zw.shape[2]
         for _ in range(reps):
-            for i in range(zw.shape[1]):
-                for n in range(first_btf, zy.shape[2]):
-                    ya[0, i, n] = k._btf_project(zw[0, i], zx[0, i], in_start[n], in_start[n + 1], zy[0, i, n],
-                                                 delta[n], wa[0, i], xa[0, i])
+            for n in range(first_btf, zy.shape[1]):
+                lo, hi = in_start[n], in_start[n + 1]
+                pole = k._plan_block(zw[0], zx[0], lo, hi, 0, N, zy[0, n], delta[n], ya[0, n], pl[0], pi[0])
+                k._apply_block(zw[0], zx[0], lo, hi, 0, N, pl[0], pi[0], pole, wa[0], xa[0])
 
     @njit(cache=True)
-    def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta, first_btf,
+    def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta, first_btf,
                   first_output, inputs, labels, beta, gamma, reps):
         for _ in range(reps):
-            for i in range(zw.shape[1]):
-                k._item_pass(0, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta,
-                             first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
+            k._block_pass(0, 0, zw.shape[2], zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send,
+                          in_start, delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
 
     @njit(cache=True)
     def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
         for _ in range(reps):
-            for n in range(first_btf, g.shape[2]):
+            for n in range(first_btf, g.shape[1]):
                 k._node_concur(0, n, zw, g, wa, wb, in_start)
 
     @njit(cache=True)
-    def weight_update(zw, wa, wb, gap_node, in_start, first_btf, beta, reps):
+    def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, reps):
         for _ in range(reps):
-            for i in range(zw.shape[1]):
-                k._item_weight_update(0, i, zw, wa, wb, gap_node, in_start, first_btf, beta)
+            k._block_weight_update(0, 0, zw.shape[2], zw, wa, wb, gap_node, item_gap, in_start, first_btf,
+                                   beta)
 
     return projections, item_pass, node_concur, weight_update
 
@@ -57,6 +57,7 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     from .kernels.graph import kernel_graph
     from .network import parse_arch
 
+    from .kernels import numba_kernels as k
     projections, item_pass, node_concur, weight_update = _loops()
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
@@ -67,19 +68,22 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     # a state from the middle of a run (random starts project very differently from running ones)
     from .backends import make_backend
     make_backend("numba", G, inputs, labels, 0, 0.2, 1e-4, 10 ** 9).run(st, warmup)
-    wa, xa, ya, gap_node = (np.zeros_like(st.zw), np.zeros_like(st.zw), np.zeros_like(st.zy),
-                            np.zeros_like(st.zy))
-    num, den = np.empty_like(st.zy), np.empty_like(st.zy)
+    # the kernels' layout: items innermost
+    zw, zx, zy, g = (np.ascontiguousarray(a.transpose(0, 2, 1)) for a in (st.zw, st.zx, st.zy, st.g))
+    wa, xa, ya, gap_node = np.zeros_like(zw), np.zeros_like(zw), np.zeros_like(zy), np.zeros_like(zy)
+    num, den = np.empty_like(zy), np.empty_like(zy)
+    pl = np.empty((1, k.PLAN_ROWS, data.n_items))
+    pi = np.empty((1, k.PLAN_INT_ROWS, data.n_items), np.int64)
+    item_gap = np.zeros((1, data.n_items))
     calls = {
         "projections (P_A of every trio)": lambda r: projections(
-            st.zw, st.zx, st.zy, wa, xa, ya, G.in_start, G.delta, G.first_btf, r),
+            zw, zx, zy, wa, xa, ya, pl, pi, G.in_start, G.delta, G.first_btf, r),
         "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
-            st.zw, st.zx, st.zy, st.g, wa, xa, ya, gap_node, num, den, G.send, G.in_start, G.delta,
+            zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, G.send, G.in_start, G.delta,
             G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, r),
-        "weight concur (mean over items)": lambda r: node_concur(st.zw, st.g, wa, st.wb, G.in_start,
-                                                                 G.first_btf, r),
-        "weight update + gap": lambda r: weight_update(st.zw, wa, st.wb, gap_node, G.in_start, G.first_btf,
-                                                       0.2, r),
+        "weight concur (mean over items)": lambda r: node_concur(zw, g, wa, st.wb, G.in_start, G.first_btf, r),
+        "weight update + gap": lambda r: weight_update(zw, wa, st.wb, gap_node, item_gap, G.in_start,
+                                                       G.first_btf, 0.2, r),
     }
     previous = numba.get_num_threads()
     numba.set_num_threads(1)

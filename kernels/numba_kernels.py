@@ -1,12 +1,18 @@
-"""Numba CPU kernels: the reference maths (kernels/reference.py) as fused scalar loops, parallel over
-(trial, item) pairs with prange. One call runs many RRR iterations so the Python loop above it only sees
+"""Numba CPU kernels: the reference maths (kernels/reference.py) as fused loops, parallel over trials
+and blocks of items. One call runs many RRR iterations so the Python loop above it only sees
 checkpoints.
 
+Layout: the item index is innermost, as on the GPU: zw, zx, wa, xa are (T, E, N), zy, g, ya, gap_node
+(T, V, N). Every loop over edges or nodes then runs across a block of items with unit stride, so the
+sums, the affine writes, the value and weight concur and the updates are SIMD loops, and the root solves
+of a block's trios at one node advance in lock-step (SIMD Newton). Per item, every operation is the
+scalar one in the scalar order, so the results do not depend on the block size or the layout.
+
 One iteration makes three passes over the state:
-  1. per (trial, item): P_A of every trio, reflection, value concur, update of x and y, the x/y part of
-     the gap, and (first) the metric update left pending by the previous iteration;
+  1. per (trial, block of items): P_A of every trio, reflection, value concur, update of x and y, the
+     x/y part of the gap, and (first) the metric update left pending by the previous iteration;
   2. per (trial, BTF node): the metric-weighted mean of the reflected weights over items, normalised;
-  3. per (trial, item): update of w and the w part of the gap.
+  3. per (trial, block of items): update of w and the w part of the gap.
 The metric update needs the mean gap over all items, so it is applied lazily at the start of the next
 pass 1 (and once more before returning), which is the same maths as applying it at the end.
 """
@@ -19,6 +25,16 @@ from .reference import DEGENERATE, NEWTON_MAXIT, NEWTON_RTOL
 
 # kernel status codes per trial
 RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
+
+# How a trio moves: KEEP, AFFINE (the bilinear projection w' = a(w+x) - b(x-w), x' = a(w+x) + b(x-w),
+# whose squared move is 4(a-1/2)^2 A + 4(b-1/2)^2 B with A = |w+x|^2/2, B = |x-w|^2/2), or POLE_UP /
+# POLE_DOWN (no root: the pole vector takes length r along its own direction; raise or lower w.x).
+KEEP, AFFINE, POLE_UP, POLE_DOWN = 0, 1, 2, 3
+LOCKSTEP_MIN = 4  # a lock-step root batch stops at this many unfinished roots; they finish one by one
+
+# rows of the per-item plan scratch (T, PLAN_ROWS, N) and (T, PLAN_INT_ROWS, N)
+SUM_A, SUM_B, SUM_P, COEF_A, COEF_B = 0, 1, 2, 3, 4
+PLAN_ROWS, PLAN_INT_ROWS = 19, 5
 
 
 @njit(cache=True, inline="always")
@@ -41,44 +57,62 @@ def _newton_step(P, Q, C, s, lo, hi):
 
 
 @njit(cache=True, inline="always")
-def _solve_pole(P, Q, C):
-    s = 1.0
-    lo = 0.0
-    hi = 1.0
-    for _ in range(NEWTON_MAXIT):
-        s, lo, hi, done = _newton_step(P, Q, C, s, lo, hi)
-        if done:
-            break
-    return s
-
-
-# A trio projection reads the trio's (w, x) once for the sums A = |w+x|^2/2, B = |x-w|^2/2, p = w.x;
-# everything after that is scalar until the chosen result is written. Off the degenerate case the
-# bilinear projection is the affine map w' = a(w+x) - b(x-w), x' = a(w+x) + b(x-w), whose squared move
-# is 4(a-1/2)^2 A + 4(b-1/2)^2 B: both sign candidates are compared without writing either.
-KEEP, AFFINE, POLE_UP, POLE_DOWN = 0, 1, 2, 3  # POLE_*: no root, raise or lower w.x
+def _solve_batch(P, Q, C, S, LO, HI, ACT, cnt):
+    """Roots S[j] of (P/s^2 - Q/(2-s)^2)/2 = C for j < cnt, each exactly as _newton_step iterated from
+    s = 1: the steps run in lock-step across requests (a SIMD loop; a finished request is frozen), the
+    last few requests finish one by one."""
+    for j in range(cnt):
+        S[j] = 1.0
+        LO[j] = 0.0
+        HI[j] = 1.0
+        ACT[j] = 1.0
+    active = cnt
+    it = 0
+    while active > LOCKSTEP_MIN and it < NEWTON_MAXIT:
+        active = 0
+        for j in range(cnt):
+            s = S[j]
+            lo = LO[j]
+            hi = HI[j]
+            Pj = P[j]
+            Qj = Q[j]
+            r = 2.0 - s
+            h = 0.5 * (Pj / (s * s) - Qj / (r * r)) - C[j]
+            dh = -(Pj / (s * s * s) + Qj / (r * r * r))
+            pos = h > 0
+            lo2 = s if pos else lo
+            hi2 = hi if pos else s
+            sn = s - h / dh
+            ok = ((sn > lo2) & (sn < hi2)) | (abs(sn - s) <= NEWTON_RTOL * s)
+            sn = sn if ok else 0.5 * (lo2 + hi2)
+            done = abs(sn - s) <= NEWTON_RTOL * sn
+            run = ACT[j] > 0.0
+            S[j] = sn if run else s
+            LO[j] = lo2 if run else lo
+            HI[j] = hi2 if run else hi
+            go = run & (not done)
+            ACT[j] = 1.0 if go else 0.0
+            active += 1 if go else 0
+        it += 1
+    if active > 0:
+        for j in range(cnt):
+            if ACT[j] > 0.0:
+                s = S[j]
+                lo = LO[j]
+                hi = HI[j]
+                for _ in range(it, NEWTON_MAXIT):
+                    s, lo, hi, done = _newton_step(P[j], Q[j], C[j], s, lo, hi)
+                    if done:
+                        break
+                S[j] = s
 
 
 @njit(cache=True, inline="always")
-def _trio_sums(w, x, lo, hi):
-    A = 0.0
-    B = 0.0
-    p = 0.0
-    for k in range(lo, hi):
-        su = w[k] + x[k]
-        dv = x[k] - w[k]
-        A += su * su
-        B += dv * dv
-        p += w[k] * x[k]
-    return 0.5 * A, 0.5 * B, p
-
-
-@njit(cache=True, inline="always")
-def _bilinear_plan(A, B, p, c):
-    """How (w, x) with sums (A, B, p) moves onto w.x = c: (kind, a, b, r). AFFINE uses (a, b); POLE_*
-    (no root: the pole vector takes length r along its own direction) uses r."""
+def _bilinear_pre(A, B, p, c):
+    """How (w, x) with sums (A, B, p) moves onto w.x = c, up to the root solve: (kind, raise_, P, Q, C,
+    r). AFFINE means the root s of (P, Q, C) is due (see _coefficients); POLE_* carries r."""
     if p == c:
-        return KEEP, 0.0, 0.0, 0.0
+        return KEEP, False, 0.0, 0.0, 0.0, 0.0
     raise_ = p < c
     if raise_:
         P, Q, C = A, B, c
@@ -86,63 +120,24 @@ def _bilinear_plan(A, B, p, c):
         P, Q, C = B, A, -c
     if P <= DEGENERATE * (P + Q + abs(C)) and C >= -Q / 8.0:
         r = np.sqrt(max(2.0 * C + Q / 4.0, 0.0)) * np.sqrt(2.0)
-        return (POLE_UP if raise_ else POLE_DOWN), 0.0, 0.0, r
-    s = _solve_pole(P, Q, C)
+        return (POLE_UP if raise_ else POLE_DOWN), raise_, P, Q, C, r
+    return AFFINE, raise_, P, Q, C, 0.0
+
+
+@njit(cache=True, inline="always")
+def _sign_pre(A, B, p, ys, delta):
+    """Plan for output sign ys: keep (w, x) when its margin holds, else move onto w.x = ys delta."""
+    if ys * p >= delta:
+        return KEEP, False, 0.0, 0.0, 0.0, 0.0
+    return _bilinear_pre(A, B, p, ys * delta)
+
+
+@njit(cache=True, inline="always")
+def _coefficients(s, raise_):
+    """The affine coefficients (a, b) of a move with root s."""
     if raise_:
-        return AFFINE, 0.5 / s, 0.5 / (2.0 - s), 0.0
-    return AFFINE, 0.5 / (2.0 - s), 0.5 / s, 0.0
-
-
-@njit(cache=True, inline="always")
-def _pole_move(w, x, lo, hi, raise_, r, wo, xo, write):
-    """The POLE case, written into (wo, xo) when ``write``; returns the squared move."""
-    m = hi - lo
-    norm = 0.0
-    for k in range(lo, hi):
-        pk = (w[k] + x[k]) if raise_ else (x[k] - w[k])
-        norm += pk * pk
-    norm = np.sqrt(norm)
-    cost = 0.0
-    for k in range(lo, hi):
-        su = w[k] + x[k]
-        dv = x[k] - w[k]
-        pk = su if raise_ else dv
-        ok = dv if raise_ else su
-        d = pk / norm if norm > 0 else 1.0 / np.sqrt(m)
-        pn = r * d
-        on = 0.5 * ok
-        wk = 0.5 * (pn - on) if raise_ else 0.5 * (on - pn)
-        xk = 0.5 * (pn + on)
-        cost += (wk - w[k]) ** 2 + (xk - x[k]) ** 2
-        if write:
-            wo[k] = wk
-            xo[k] = xk
-    return cost
-
-
-@njit(cache=True, inline="always")
-def _plan_cost(w, x, lo, hi, A, B, kind, a, b, r):
-    if kind == KEEP:
-        return 0.0
-    if kind == AFFINE:
-        return 4.0 * (a - 0.5) ** 2 * A + 4.0 * (b - 0.5) ** 2 * B
-    return _pole_move(w, x, lo, hi, kind == POLE_UP, r, w, x, False)
-
-
-@njit(cache=True, inline="always")
-def _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo):
-    if kind == KEEP:
-        for k in range(lo, hi):
-            wo[k] = w[k]
-            xo[k] = x[k]
-    elif kind == AFFINE:
-        for k in range(lo, hi):
-            su = w[k] + x[k]
-            dv = x[k] - w[k]
-            wo[k] = a * su - b * dv
-            xo[k] = a * su + b * dv
-    else:
-        _pole_move(w, x, lo, hi, kind == POLE_UP, r, wo, xo, True)
+        return 0.5 / s, 0.5 / (2.0 - s)
+    return 0.5 / (2.0 - s), 0.5 / s
 
 
 @njit(cache=True, inline="always")
@@ -156,159 +151,341 @@ def _move_lower_bound(A, B, p, c):
 
 
 @njit(cache=True, inline="always")
-def _sign_plan(A, B, p, ys, delta):
-    """Plan for output sign ys: keep (w, x) when its margin holds, else move onto w.x = ys delta."""
-    if ys * p >= delta:
-        return KEEP, 0.0, 0.0, 0.0
-    return _bilinear_plan(A, B, p, ys * delta)
+def _pole_move(W, X, lo, hi, i, raise_, r, Wo, Xo, write):
+    """The POLE move of trio (W[lo:hi, i], X[lo:hi, i]), written into (Wo, Xo) when ``write``; returns
+    the squared move."""
+    m = hi - lo
+    norm = 0.0
+    for k in range(lo, hi):
+        pk = (W[k, i] + X[k, i]) if raise_ else (X[k, i] - W[k, i])
+        norm += pk * pk
+    norm = np.sqrt(norm)
+    cost = 0.0
+    for k in range(lo, hi):
+        su = W[k, i] + X[k, i]
+        dv = X[k, i] - W[k, i]
+        pk = su if raise_ else dv
+        ok = dv if raise_ else su
+        d = pk / norm if norm > 0 else 1.0 / np.sqrt(m)
+        pn = r * d
+        on = 0.5 * ok
+        wk = 0.5 * (pn - on) if raise_ else 0.5 * (on - pn)
+        xk = 0.5 * (pn + on)
+        cost += (wk - W[k, i]) ** 2 + (xk - X[k, i]) ** 2
+        if write:
+            Wo[k, i] = wk
+            Xo[k, i] = xk
+    return cost
 
 
 @njit(cache=True, inline="always")
-def _btf_project(w, x, lo, hi, y, delta, wo, xo):
-    """Trio projection (see reference.btf_project) of w[lo:hi], x[lo:hi] into wo, xo; returns y'."""
-    A, B, p = _trio_sums(w, x, lo, hi)
-    if y * p > 0:
-        ys = 1.0 if y > 0 else -1.0
-        kind, a, b, r = _sign_plan(A, B, p, ys, delta)
-        _apply_plan(w, x, lo, hi, kind, a, b, r, wo, xo)
-        return ys
-    # both signs: keep the cheaper (ties to +1). The sign with the lower bound on its cost is planned
-    # first (a kept sign's bound is its exact cost); the other is solved only if its bound does not
-    # already lose to that exact cost: same choice, same result, fewer root solves.
-    lbp = (1.0 - y) ** 2 + (0.0 if p >= delta else _move_lower_bound(A, B, p, delta))
-    lbm = (-1.0 - y) ** 2 + (0.0 if -p >= delta else _move_lower_bound(A, B, p, -delta))
-    first = 1.0 if lbp <= lbm else -1.0
-    k1, a1, b1, r1 = _sign_plan(A, B, p, first, delta)
-    c1 = (first - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, k1, a1, b1, r1)
-    if (lbm if first > 0 else lbp) <= c1:
-        k2, a2, b2, r2 = _sign_plan(A, B, p, -first, delta)
-        c2 = (-first - y) ** 2 + _plan_cost(w, x, lo, hi, A, B, k2, a2, b2, r2)
-        if c2 < c1 or (c2 == c1 and first < 0):
-            _apply_plan(w, x, lo, hi, k2, a2, b2, r2, wo, xo)
-            return -first
-    _apply_plan(w, x, lo, hi, k1, a1, b1, r1, wo, xo)
-    return first
+def _plan_cost(W, X, lo, hi, i, A, B, kind, a, b):
+    """Squared move of a plan (for POLE_* plans, a holds r)."""
+    if kind == KEEP:
+        return 0.0
+    if kind == AFFINE:
+        return 4.0 * (a - 0.5) ** 2 * A + 4.0 * (b - 0.5) ** 2 * B
+    return _pole_move(W, X, lo, hi, i, kind == POLE_UP, a, W, X, False)
+
+
+@njit(cache=True, inline="always")
+def _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP):
+    """Per item i < m of the block: SA = |w+x|^2, SB = |x-w|^2, SP = w.x of trio (W, X)[lo:hi, j0 + i]."""
+    for i in range(m):
+        SA[i] = 0.0
+        SB[i] = 0.0
+        SP[i] = 0.0
+    for e in range(lo, hi):
+        wr = W[e, j0:j0 + m]
+        xr = X[e, j0:j0 + m]
+        for i in range(m):
+            w = wr[i]
+            x = xr[i]
+            su = w + x
+            dv = x - w
+            SA[i] += su * su
+            SB[i] += dv * dv
+            SP[i] += w * x
+
+
+@njit(cache=True, error_model="numpy")  # no zero-division branches: the lock-step loop must vectorise
+def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
+    """The trio projections (reference.btf_project) of items j0..j0+m at one node, planned: sums in
+    pl[SUM_*], y' into YO, kind into pi[0], coefficients into pl[COEF_A], pl[COEF_B] (COEF_A holds r for
+    POLE_* plans). If y p > 0 the sign of y is kept; otherwise the sign with the lower bound on its cost
+    is planned first and the other only if its bound does not already lose (ties to +1): the choice of
+    _btf_project in the reference, with the root solves of all items batched. Returns whether any
+    POLE_* move is due."""
+    s0, s1 = j0, j0 + m
+    SA, SB, SP = pl[SUM_A, s0:s1], pl[SUM_B, s0:s1], pl[SUM_P, s0:s1]
+    CA, CB = pl[COEF_A, s0:s1], pl[COEF_B, s0:s1]
+    F, LBO, A1, B1, C1, A2, B2 = (pl[5, s0:s1], pl[6, s0:s1], pl[7, s0:s1], pl[8, s0:s1], pl[9, s0:s1],
+                                  pl[10, s0:s1], pl[11, s0:s1])
+    RP, RQ, RC, RS, RL, RH, RACT = (pl[12, s0:s1], pl[13, s0:s1], pl[14, s0:s1], pl[15, s0:s1],
+                                    pl[16, s0:s1], pl[17, s0:s1], pl[18, s0:s1])
+    KIND, K1, K2, RA, RI = pi[0, s0:s1], pi[1, s0:s1], pi[2, s0:s1], pi[3, s0:s1], pi[4, s0:s1]
+    _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP)
+    # first plan: the sign of y when y p > 0 (LBO = -1: the other sign is never tried), else the sign
+    # with the lower bound (a kept sign's bound is its exact cost)
+    cnt = 0
+    for i in range(m):
+        A = 0.5 * SA[i]
+        B = 0.5 * SB[i]
+        p = SP[i]
+        y = Y[i]
+        if y * p > 0:
+            first = 1.0 if y > 0 else -1.0
+            LBO[i] = -1.0
+        else:
+            lbp = (1.0 - y) ** 2 + (0.0 if p >= delta else _move_lower_bound(A, B, p, delta))
+            lbm = (-1.0 - y) ** 2 + (0.0 if -p >= delta else _move_lower_bound(A, B, p, -delta))
+            first = 1.0 if lbp <= lbm else -1.0
+            LBO[i] = lbm if first > 0 else lbp
+        F[i] = first
+        kind, raise_, P, Q, C, r = _sign_pre(A, B, p, first, delta)
+        K1[i] = kind
+        RA[i] = 1 if raise_ else 0
+        A1[i] = r
+        if kind == AFFINE:
+            RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
+            cnt += 1
+    _solve_batch(RP, RQ, RC, RS, RL, RH, RACT, cnt)
+    for j in range(cnt):
+        i = RI[j]
+        A1[i], B1[i] = _coefficients(RS[j], RA[i] & 1)
+    # second plan where the other sign's bound does not lose to the first plan's exact cost
+    cnt = 0
+    for i in range(m):
+        K2[i] = -1
+        if LBO[i] < 0.0:
+            continue
+        A = 0.5 * SA[i]
+        B = 0.5 * SB[i]
+        first = F[i]
+        C1[i] = (first - Y[i]) ** 2 + _plan_cost(W, X, lo, hi, j0 + i, A, B, K1[i], A1[i], B1[i])
+        if LBO[i] <= C1[i]:
+            kind, raise_, P, Q, C, r = _sign_pre(A, B, SP[i], -first, delta)
+            K2[i] = kind
+            RA[i] |= 2 if raise_ else 0
+            A2[i] = r
+            if kind == AFFINE:
+                RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
+                cnt += 1
+    _solve_batch(RP, RQ, RC, RS, RL, RH, RACT, cnt)
+    for j in range(cnt):
+        i = RI[j]
+        A2[i], B2[i] = _coefficients(RS[j], RA[i] & 2)
+    pole = False
+    for i in range(m):
+        first = F[i]
+        kind, a, b, ys = K1[i], A1[i], B1[i], first
+        if K2[i] >= 0:
+            c2 = (-first - Y[i]) ** 2 + _plan_cost(W, X, lo, hi, j0 + i, 0.5 * SA[i], 0.5 * SB[i], K2[i],
+                                                   A2[i], B2[i])
+            if c2 < C1[i] or (c2 == C1[i] and first < 0):
+                kind, a, b, ys = K2[i], A2[i], B2[i], -first
+        YO[i] = ys
+        KIND[i] = kind
+        CA[i] = a
+        CB[i] = b
+        pole = pole or kind >= POLE_UP
+    return pole
+
+
+@njit(cache=True, inline="always")
+def _apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
+    """Write the planned trios of items j0..j0+m: a SIMD loop for KEEP and AFFINE, then the POLE_* ones."""
+    CA, CB, KIND = pl[COEF_A, j0:j0 + m], pl[COEF_B, j0:j0 + m], pi[0, j0:j0 + m]
+    for e in range(lo, hi):
+        wr = W[e, j0:j0 + m]
+        xr = X[e, j0:j0 + m]
+        wo = WO[e, j0:j0 + m]
+        xo = XO[e, j0:j0 + m]
+        for i in range(m):
+            w = wr[i]
+            x = xr[i]
+            su = w + x
+            dv = x - w
+            keep = KIND[i] == KEEP
+            wo[i] = w if keep else CA[i] * su - CB[i] * dv
+            xo[i] = x if keep else CA[i] * su + CB[i] * dv
+    if pole:
+        for i in range(m):
+            if KIND[i] >= POLE_UP:
+                _pole_move(W, X, lo, hi, j0 + i, KIND[i] == POLE_UP, CA[i], WO, XO, True)
 
 
 @njit(cache=True)
-def bilinear_project_into(w, x, c, wo, xo):
-    """Nearest (wo, xo) to (w, x) with wo . xo = c (1-D arrays). Returns the squared move."""
-    n = w.shape[0]
-    A, B, p = _trio_sums(w, x, 0, n)
-    kind, a, b, r = _bilinear_plan(A, B, p, c)
-    _apply_plan(w, x, 0, n, kind, a, b, r, wo, xo)
-    cost = 0.0
-    for k in range(n):
-        cost += (wo[k] - w[k]) ** 2 + (xo[k] - x[k]) ** 2
-    return cost
+def btf_project_block(W, X, y, delta, WO, XO):
+    """Trio projections (reference.btf_project) of N trios at once: W, X (k, N), one trio per column;
+    y (N,); writes WO, XO and returns y' (N,)."""
+    N = W.shape[1]
+    pl = np.empty((PLAN_ROWS, N))
+    pi = np.empty((PLAN_INT_ROWS, N), np.int64)
+    yo = np.empty(N)
+    pole = _plan_block(W, X, 0, W.shape[0], 0, N, y, delta, yo, pl, pi)
+    _apply_block(W, X, 0, W.shape[0], 0, N, pl, pi, pole, WO, XO)
+    return yo
 
 
 @njit(cache=True)
 def btf_project_into(w, x, y, delta, wo, xo):
     """Trio projection (see reference.btf_project) of 1-D (w, x) into (wo, xo); returns y'."""
-    return _btf_project(w, x, 0, w.shape[0], y, delta, wo, xo)
+    k = w.shape[0]
+    WO = np.empty((k, 1))
+    XO = np.empty((k, 1))
+    yo = btf_project_block(w.copy().reshape(k, 1), x.copy().reshape(k, 1), np.full(1, y), delta, WO, XO)
+    wo[:] = WO[:, 0]
+    xo[:] = XO[:, 0]
+    return yo[0]
 
 
 @njit(cache=True)
-def _input_values(zy, inputs_i, ya, n_in, input_mode):
-    if input_mode == 0:
-        for j in range(n_in):
-            ya[1 + j] = inputs_i[j]
-    elif input_mode == 1:
-        for j in range(n_in):
-            ya[1 + j] = 1.0 if zy[1 + j] >= 0 else -1.0
-    else:
-        best = 0
-        for j in range(n_in):
-            ya[1 + j] = -1.0
-            if zy[1 + j] > zy[1 + best]:
-                best = j
-        ya[1 + best] = 1.0
+def bilinear_project_into(w, x, c, wo, xo):
+    """Nearest (wo, xo) to (w, x) with wo . xo = c (1-D arrays). Returns the squared move."""
+    k = w.shape[0]
+    W = w.copy().reshape(k, 1)
+    X = x.copy().reshape(k, 1)
+    pl = np.empty((PLAN_ROWS, 1))
+    pi = np.empty((PLAN_INT_ROWS, 1), np.int64)
+    _trio_sums(W, X, 0, k, 0, 1, pl[SUM_A], pl[SUM_B], pl[SUM_P])
+    kind, raise_, P, Q, C, r = _bilinear_pre(0.5 * pl[SUM_A, 0], 0.5 * pl[SUM_B, 0], pl[SUM_P, 0], c)
+    pl[COEF_A, 0] = r
+    if kind == AFFINE:
+        pl[12, 0], pl[13, 0], pl[14, 0] = P, Q, C
+        _solve_batch(pl[12], pl[13], pl[14], pl[15], pl[16], pl[17], pl[18], 1)
+        pl[COEF_A, 0], pl[COEF_B, 0] = _coefficients(pl[15, 0], raise_)
+    pi[0, 0] = kind
+    WO = np.empty((k, 1))
+    XO = np.empty((k, 1))
+    _apply_block(W, X, 0, k, 0, 1, pl, pi, kind >= POLE_UP, WO, XO)
+    wo[:] = WO[:, 0]
+    xo[:] = XO[:, 0]
+    cost = 0.0
+    for e in range(k):
+        cost += (wo[e] - w[e]) ** 2 + (xo[e] - x[e]) ** 2
+    return cost
 
 
-# One RRR iteration of one trial is: pass 1 per item (_item_pass), pass 2 per BTF node (_node_concur),
-# pass 3 per item (_item_weight_update), then the trial's gap (_close_iteration). rrr_run runs the
-# passes in parallel over (trial, item) or (trial, node), with a barrier between passes; rrr_run_trials
-# gives each thread whole trials and has no barrier inside a chunk of iterations (batched restarts:
-# robust when other processes share the cores). Both do the same operations in the same order per trial,
-# so their results are identical.
+# One RRR iteration of one trial is: pass 1 per block of items (_block_pass), pass 2 per BTF node
+# (_node_concur), pass 3 per block (_block_weight_update), then the trial's gap (_close_iteration).
+# rrr_run runs the passes in parallel over (trial, block) or (trial, node), with a barrier between
+# passes; rrr_run_trials gives each thread whole trials and has no barrier inside a chunk of iterations
+# (batched restarts: robust when other processes share the cores). Both do the same operations in the
+# same order per item and trial, so their results are identical for every block size.
 
 @njit(cache=True)
-def _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta, first_btf,
-               first_output, inputs, labels, input_mode, beta, gamma, pending):
-    """P_A of every trio of item i, reflection, value concur, x and y updates, the x/y part of the gap;
-    first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none).
+def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta,
+                first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending):
+    """P_A of every trio of items j0..j1, reflection, value concur, x and y updates, the x/y part of the
+    gap; first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none).
 
-    The value concur of a sender s sums over its out-edges, which are scattered; instead each trio,
-    right after its projection, adds its in-edges' reflected copies into num/den (T, N, V scratch) of
-    their senders while they are hot, and the x update walks in-edges contiguously again. The sums are
-    taken in the same order as sender-major loops (edges sorted by receiver, then sender)."""
-    V = zy.shape[2]
+    The value concur of a sender sums over its out-edges, which are scattered; instead each trio, right
+    after its projection, adds its in-edges' reflected copies into num/den (T, V, N scratch) of their
+    senders while they are hot, and the x update walks in-edges contiguously again. The sums are taken
+    in the same order as sender-major loops (edges sorted by receiver, then sender)."""
+    V = zy.shape[1]
     n_in = first_btf - 1
+    m = j1 - j0
+    zwt, zxt, zyt, gt = zw[t], zx[t], zy[t], g[t]
+    wat, xat, yat, numt, dent, gnt = wa[t], xa[t], ya[t], num[t], den[t], gap_node[t]
+    plt, pit = pl[t], pi[t]
     if pending > 0:
         inv = 1.0 / pending
         for n in range(first_btf, V):
-            g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
-    zyi = zy[t, i]
-    yai = ya[t, i]
-    yai[0] = -1.0
-    _input_values(zyi, inputs[i], yai, n_in, input_mode)
-    zwi = zw[t, i]
-    zxi = zx[t, i]
-    wai = wa[t, i]
-    xai = xa[t, i]
-    gi = g[t, i]
-    numi = num[t, i]
-    deni = den[t, i]
+            gr, gnr = gt[n, j0:j1], gnt[n, j0:j1]
+            for i in range(m):
+                gr[i] += gamma * (gnr[i] * inv - gr[i])
+    yr = yat[0, j0:j1]
+    for i in range(m):
+        yr[i] = -1.0
+    if input_mode == 0:
+        for j in range(n_in):
+            yr = yat[1 + j, j0:j1]
+            for i in range(m):
+                yr[i] = inputs[j0 + i, j]
+    elif input_mode == 1:
+        for j in range(n_in):
+            yr, zr = yat[1 + j, j0:j1], zyt[1 + j, j0:j1]
+            for i in range(m):
+                yr[i] = 1.0 if zr[i] >= 0 else -1.0
+    else:
+        for i in range(j0, j1):
+            best = 0
+            for j in range(n_in):
+                yat[1 + j, i] = -1.0
+                if zyt[1 + j, i] > zyt[1 + best, i]:
+                    best = j
+            yat[1 + best, i] = 1.0
     for s in range(first_btf):
-        numi[s] = gi[s] * (2.0 * yai[s] - zyi[s])
-        deni[s] = gi[s]
+        gr, yr, zr, nr, dr = gt[s, j0:j1], yat[s, j0:j1], zyt[s, j0:j1], numt[s, j0:j1], dent[s, j0:j1]
+        for i in range(m):
+            nr[i] = gr[i] * (2.0 * yr[i] - zr[i])
+            dr[i] = gr[i]
     for n in range(first_btf, V):
         lo = in_start[n]
         hi = in_start[n + 1]
-        yn = _btf_project(zwi, zxi, lo, hi, zyi[n], delta[n], wai, xai)
-        yai[n] = yn
+        zr, yr, gr = zyt[n, j0:j1], yat[n, j0:j1], gt[n, j0:j1]
+        pole = _plan_block(zwt, zxt, lo, hi, j0, m, zr, delta[n], yr, plt, pit)
+        _apply_block(zwt, zxt, lo, hi, j0, m, plt, pit, pole, wat, xat)
         if n < first_output:
-            numi[n] = gi[n] * (2.0 * yn - zyi[n])
-            deni[n] = gi[n]
-        gn = gi[n]
+            nr, dr = numt[n, j0:j1], dent[n, j0:j1]
+            for i in range(m):
+                nr[i] = gr[i] * (2.0 * yr[i] - zr[i])
+                dr[i] = gr[i]
         for e in range(lo, hi):
             s = send[e]
-            numi[s] += gn * (2.0 * xai[e] - zxi[e])
-            deni[s] += gn
+            nr, dr, xo, xr = numt[s, j0:j1], dent[s, j0:j1], xat[e, j0:j1], zxt[e, j0:j1]
+            for i in range(m):
+                nr[i] += gr[i] * (2.0 * xo[i] - xr[i])
+                dr[i] += gr[i]
     for s in range(V):  # the concurred value of every node (kept in num)
-        numi[s] = labels[i, s - first_output] if s >= first_output else numi[s] / deni[s]
-        d = numi[s] - yai[s]
-        zyi[s] += beta * d
-    gapi = gap_node[t, i]
+        nr = numt[s, j0:j1]
+        if s >= first_output:
+            for i in range(m):
+                nr[i] = labels[j0 + i, s - first_output]
+        else:
+            dr = dent[s, j0:j1]
+            for i in range(m):
+                nr[i] = nr[i] / dr[i]
+        zr, yr = zyt[s, j0:j1], yat[s, j0:j1]
+        for i in range(m):
+            zr[i] += beta * (nr[i] - yr[i])
     for n in range(first_btf, V):
-        acc = 0.0
+        gnr = gnt[n, j0:j1]
+        for i in range(m):
+            gnr[i] = 0.0
         for e in range(in_start[n], in_start[n + 1]):
-            d = numi[send[e]] - xai[e]
-            zxi[e] += beta * d
-            acc += d * d
-        d = numi[n] - yai[n]
-        gapi[n] = acc + d * d
+            nr, xo, xr = numt[send[e], j0:j1], xat[e, j0:j1], zxt[e, j0:j1]
+            for i in range(m):
+                d = nr[i] - xo[i]
+                xr[i] += beta * d
+                gnr[i] += d * d
+        nr, yr = numt[n, j0:j1], yat[n, j0:j1]
+        for i in range(m):
+            d = nr[i] - yr[i]
+            gnr[i] += d * d
 
 
 @njit(cache=True)
 def _node_concur(t, n, zw, g, wa, wb, in_start):
     """Weight concur of node n: metric-weighted item mean of the reflected weights, |w_n|^2 = m_n."""
-    N = zw.shape[1]
+    N = zw.shape[2]
     lo = in_start[n]
     hi = in_start[n + 1]
-    for e in range(lo, hi):
-        wb[t, e] = 0.0
+    gr = g[t, n]
     den = 0.0
     for i in range(N):
-        gg = g[t, i, n]
-        den += gg
-        for e in range(lo, hi):
-            wb[t, e] += gg * (2.0 * wa[t, i, e] - zw[t, i, e])
+        den += gr[i]
     norm = 0.0
     for e in range(lo, hi):
-        wb[t, e] /= den
-        norm += wb[t, e] * wb[t, e]
+        war, zwr = wa[t, e], zw[t, e]
+        acc = 0.0
+        for i in range(N):
+            acc += gr[i] * (2.0 * war[i] - zwr[i])
+        acc /= den
+        wb[t, e] = acc
+        norm += acc * acc
     norm = np.sqrt(norm)
     scale = np.sqrt(hi - lo)
     for e in range(lo, hi):
@@ -316,19 +493,25 @@ def _node_concur(t, n, zw, g, wa, wb, in_start):
 
 
 @njit(cache=True)
-def _item_weight_update(t, i, zw, wa, wb, gap_node, in_start, first_btf, beta):
-    """z_w += beta (w_B - w_A) for item i and the weight part of its gap; returns the item's total gap."""
-    V = gap_node.shape[2]
-    total = 0.0
+def _block_weight_update(t, j0, j1, zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta):
+    """z_w += beta (w_B - w_A) for items j0..j1, the weight part of their gap, and each item's total gap
+    into item_gap."""
+    V = gap_node.shape[1]
+    m = j1 - j0
+    zwt, wat, gnt, ig = zw[t], wa[t], gap_node[t], item_gap[t, j0:j1]
+    for i in range(m):
+        ig[i] = 0.0
     for n in range(first_btf, V):
-        acc = gap_node[t, i, n]
+        gnr = gnt[n, j0:j1]
         for e in range(in_start[n], in_start[n + 1]):
-            d = wb[t, e] - wa[t, i, e]
-            zw[t, i, e] += beta * d
-            acc += d * d
-        gap_node[t, i, n] = acc
-        total += acc
-    return total
+            wbe = wb[t, e]
+            wr, wo = zwt[e, j0:j1], wat[e, j0:j1]
+            for i in range(m):
+                d = wbe - wo[i]
+                wr[i] += beta * d
+                gnr[i] += d * d
+        for i in range(m):
+            ig[i] += gnr[i]
 
 
 @njit(cache=True)
@@ -349,32 +532,36 @@ def _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, g
 
 
 @njit(cache=True)
-def _flush_metric(t, i, g, gap_node, first_btf, gamma, pending):
+def _flush_metric(t, j0, j1, g, gap_node, first_btf, gamma, pending):
     if pending > 0:
         inv = 1.0 / pending
-        for n in range(first_btf, g.shape[2]):
-            g[t, i, n] += gamma * (gap_node[t, i, n] * inv - g[t, i, n])
+        for n in range(first_btf, g.shape[1]):
+            gr, gnr = g[t, n, j0:j1], gap_node[t, n, j0:j1]
+            for i in range(j1 - j0):
+                gr[i] += gamma * (gnr[i] * inv - gr[i])
 
 
 @njit(cache=True, parallel=True)
-def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
-            delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
-            iters, max_iter, status, pending_mean, n_iter, gap_out):
-    """Run up to n_iter RRR iterations on every trial whose status is RUNNING, parallel over items.
+def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
+            inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
+            n_iter, gap_out, block, num, den, pl, pi, item_gap):
+    """Run up to n_iter RRR iterations on every trial whose status is RUNNING, parallel over (trial,
+    block of ``block`` items).
 
-    State: zw, zx (T, N, E), zy, g (T, N, V). Scratch: wa, xa (T, N, E), ya, gap_node (T, N, V).
-    Outputs: wb (T, E) concurred weights of each trial's last iteration, gap_out (T, n_iter) the reported
-    gap per iteration (NaN-free; -1 where a trial did not run). gapstop (T,) is each trial's threshold.
-    iters (T,) counts iterations done, status (T,) becomes BELOW_GAPSTOP or AT_MAX_ITER when a trial
-    stops. pending_mean (T,) is scratch for the metric update that waits for the mean gap (0 on return).
-    Returns the number of iterations the loop ran."""
-    T, N, E = zw.shape
-    V = zy.shape[2]
+    State (items innermost): zw, zx (T, E, N), zy, g (T, V, N). Scratch: wa, xa (T, E, N), ya, gap_node
+    (T, V, N). Outputs: wb (T, E) concurred weights of each trial's last iteration, gap_out (T, n_iter)
+    the reported gap per iteration (NaN-free; -1 where a trial did not run). gapstop (T,) is each
+    trial's threshold. iters (T,) counts iterations done, status (T,) becomes BELOW_GAPSTOP or
+    AT_MAX_ITER when a trial stops. pending_mean (T,) is scratch for the metric update that waits for the
+    mean gap (0 on return). More scratch: num, den (T, V, N) value-concur sums, pl (T, PLAN_ROWS, N) and
+    pi (T, PLAN_INT_ROWS, N) int64 trio plans, item_gap (T, N). Blocks of several threads share rows:
+    the caller aligns the arrays to cache lines (see backends.aligned), or the threads fight over the
+    lines at block boundaries. Returns the number of iterations the loop ran."""
+    T, E, N = zw.shape
+    V = zy.shape[1]
     n_btf = V - first_btf
+    nb = (N + block - 1) // block
     gap_out[:, :] = -1.0
-    item_gap = np.zeros((T, N))
-    num = np.empty((T, N, V))  # value-concur sums per item (scratch)
-    den = np.empty((T, N, V))
     ran = 0
     for it in range(n_iter):
         any_running = False
@@ -384,57 +571,59 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_s
         if not any_running:
             break
         ran += 1
-        for k in prange(T * N):
-            t = k // N
+        for k in prange(T * nb):
+            t = k // nb
+            j0 = (k - t * nb) * block
             if status[t] == RUNNING:
-                _item_pass(t, k - t * N, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start,
-                           delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma,
-                           pending_mean[t])
+                _block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
+                            send, in_start, delta, first_btf, first_output, inputs, labels, input_mode, beta,
+                            gamma, pending_mean[t])
         for k in prange(T * n_btf):
             t = k // n_btf
             if status[t] == RUNNING:
                 _node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
-        for k in prange(T * N):
-            t = k // N
+        for k in prange(T * nb):
+            t = k // nb
+            j0 = (k - t * nb) * block
             if status[t] == RUNNING:
-                item_gap[t, k - t * N] = _item_weight_update(t, k - t * N, zw, wa, wb, gap_node, in_start,
-                                                             first_btf, beta)
+                _block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
+                                     first_btf, beta)
         for t in range(T):
             if status[t] == RUNNING:
                 pending_mean[t] = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status,
                                                    gap_out)
-    for k in prange(T * N):  # apply the pending metric updates so the returned state is complete
-        t = k // N
-        _flush_metric(t, k - t * N, g, gap_node, first_btf, gamma, pending_mean[t])
+    for k in prange(T * nb):  # apply the pending metric updates so the returned state is complete
+        t = k // nb
+        j0 = (k - t * nb) * block
+        _flush_metric(t, j0, min(j0 + block, N), g, gap_node, first_btf, gamma, pending_mean[t])
     pending_mean[:] = 0.0
     return ran
 
 
 @njit(cache=True, parallel=True)
-def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, recv, send, in_start, out_start, out_edges,
-                   delta, first_btf, first_output, inputs, labels, input_mode, beta, gamma, gapstop,
-                   iters, max_iter, status, pending_mean, n_iter, gap_out):
+def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
+                   inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
+                   n_iter, gap_out, block, num, den, pl, pi, item_gap):
     """rrr_run with whole trials per thread: the same results, one parallel region per call."""
-    T, N, E = zw.shape
-    V = zy.shape[2]
+    T, E, N = zw.shape
+    V = zy.shape[1]
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
-    item_gap = np.zeros((T, N))
-    num = np.empty((T, N, V))  # value-concur sums per item (scratch)
-    den = np.empty((T, N, V))
     for t in prange(T):
         pending = 0.0
         for it in range(n_iter):
             if status[t] != RUNNING:
                 break
-            for i in range(N):
-                _item_pass(t, i, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, send, in_start, delta,
-                           first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending)
+            for j0 in range(0, N, block):
+                _block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
+                            send, in_start, delta, first_btf, first_output, inputs, labels, input_mode, beta,
+                            gamma, pending)
             for n in range(first_btf, V):
                 _node_concur(t, n, zw, g, wa, wb, in_start)
-            for i in range(N):
-                item_gap[t, i] = _item_weight_update(t, i, zw, wa, wb, gap_node, in_start, first_btf, beta)
+            for j0 in range(0, N, block):
+                _block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
+                                     first_btf, beta)
             pending = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, gap_out)
-        for i in range(N):
-            _flush_metric(t, i, g, gap_node, first_btf, gamma, pending)
+        for j0 in range(0, N, block):
+            _flush_metric(t, j0, min(j0 + block, N), g, gap_node, first_btf, gamma, pending)
     return n_iter

@@ -254,3 +254,68 @@ def test_no_nan_from_zero_state():
     NumbaBackend(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9).run(st, 20)
     for a in (st.zw, st.zx, st.zy, st.g, st.wb):
         assert np.all(np.isfinite(a))
+
+
+# ----------------------------------------------------------------------------- blocks of items
+def test_batched_trio_projections_equal_one_by_one_bit_for_bit():
+    """A block's root solves run in lock-step (SIMD); alone (one request) a root is solved by the scalar
+    Newton loop. Both must give the same bits, for random trios mixed with degenerate ones, and match
+    the reference."""
+    rng = np.random.default_rng(21)
+    for k in (1, 2, 3, 7, 13):
+        cols = [(rng.normal(size=k) * rng.choice([0.1, 1, 5]), rng.normal(size=k), rng.uniform(-1.5, 1.5))
+                for _ in range(150)]
+        cols += [(w, x, y) for w, x in degenerate_pairs(rng, k) for y in (-1.0, -0.3, 0.0, 0.3, 1.0)]
+        W = np.array([c[0] for c in cols]).T.copy()
+        X = np.array([c[1] for c in cols]).T.copy()
+        y = np.array([c[2] for c in cols])
+        delta = np.sqrt(k / 3.0)
+        WO, XO = np.empty_like(W), np.empty_like(X)
+        yo = nk.btf_project_block(W, X, y, delta, WO, XO)
+        assert np.all(np.isfinite(WO)) and np.all(np.isfinite(XO))
+        for i, (w, x, yi) in enumerate(cols):
+            wn, xn, yn = numba_btf(w, x, yi, delta)
+            assert yo[i] == yn and np.array_equal(WO[:, i], wn) and np.array_equal(XO[:, i], xn)
+            wr, xr, yr = ref.btf_project(w, x, yi, delta)
+            if yr == yn:
+                np.testing.assert_allclose(wn, wr, atol=1e-9)
+                np.testing.assert_allclose(xn, xr, atol=1e-9)
+
+
+def test_lockstep_roots_with_many_slow_requests_equal_scalar_newton():
+    """Requests that need many steps (bisection after bad Newton steps) keep the lock-step loop going
+    past LOCKSTEP_MIN; every root must still be the scalar sequence's."""
+    rng = np.random.default_rng(3)
+    n = 64
+    P = np.r_[rng.uniform(1e-9, 1e-6, n // 2), rng.uniform(0.1, 20, n // 2)]  # near-degenerate: slow
+    Q = rng.uniform(0.1, 20, n)
+    C = 0.5 * (P - Q) + rng.uniform(1e-3, 5, n)
+    scratch = [np.zeros(n) for _ in range(4)]
+    S = np.zeros(n)
+    nk._solve_batch(P, Q, C, S, *scratch[:3], n)
+    steps = np.zeros(n, int)
+    for j in range(n):
+        s, lo, hi = 1.0, 0.0, 1.0
+        for steps[j] in range(1, nk.NEWTON_MAXIT + 1):
+            s, lo, hi, done = nk._newton_step.py_func(P[j], Q[j], C[j], s, lo, hi)
+            if done:
+                break
+        assert S[j] == s
+    assert np.sum(steps >= 2 * np.median(steps)) > nk.LOCKSTEP_MIN  # the slow ones outlast the batch
+    residual = 0.5 * (P / S**2 - Q / (2 - S) ** 2) - C
+    assert np.max(np.abs(residual) / (0.5 * (P / S**2 + Q / (2 - S) ** 2) + np.abs(C))) < 1e-10
+
+
+@pytest.mark.parametrize("by_trial", [False, True])
+def test_results_do_not_depend_on_the_block_size(by_trial):
+    """Per item every operation is the same whatever the blocking: bit-identical states."""
+    data = multiplier(3)
+    results = []
+    for block in (64, 24, 5, 1):
+        graph, st = _state("dense:6-5-5-6", data, 2, 4)
+        gaps = NumbaBackend(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9, by_trial=by_trial,
+                            block_size=block).run(st, 15)
+        results.append((gaps, st.zw, st.zx, st.zy, st.g, st.wb))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)
