@@ -144,7 +144,7 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
     """Fit, report, write outputs. Exits non-zero (click.ClickException) when an exact solution was
     required and not found."""
     from btflearn.solver import fit
-    from btflearn.network import parse_arch
+    from btflearn.network import Network, parse_arch
 
     checkpoint = None
     if opts.get("resume"):
@@ -153,7 +153,9 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
             raise click.UsageError("--resume continues in its own directory; leave out --out or give the same one")
         if opts.get("scheduler"):
             raise click.UsageError("--resume runs in-process; leave out --scheduler")
-        arch = resume_settings(Path(out) / CHECKPOINT, opts, arch)
+        resumed = resume_settings(Path(out) / CHECKPOINT, opts, arch)
+        if not (isinstance(arch, Network) and resumed == arch.arch):  # a Network built by the task stays
+            arch = resumed
     if out is not None and not opts.get("scheduler"):
         checkpoint = Path(out) / CHECKPOINT
         if checkpoint.exists() and not opts.get("resume"):

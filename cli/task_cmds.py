@@ -134,6 +134,19 @@ def _generalization_options(default_train, default_test):
     return wrap
 
 
+def _local_ca_network(task, spec):
+    """``local:WINDOWxHIDDEN[xLAYERS]`` -> task.local_network(...)."""
+    from btflearn.errors import BtfError
+    parts = spec[len("local:"):].split("x")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise click.UsageError(f"--arch {spec}: a local CA network is local:WINDOWxHIDDEN[xLAYERS], "
+                               f"e.g. local:5x4")
+    try:
+        return task.local_network(*map(int, parts))
+    except BtfError as err:
+        raise click.UsageError(f"--arch {spec}: {err}") from None
+
+
 # -- solve commands --------------------------------------------------------------------------------
 @click.command()
 @SPECS["ca"].decorate
@@ -145,6 +158,8 @@ def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, ou
     """Learn an elementary cellular automaton: a random ring state -> the state STEPS updates later."""
     task, pool, default_arch = build_ca(rule, width, steps, radius, data_seed, n_train + n_test)
     train, test = _split(pool, n_train, n_test)
+    if arch is not None and arch.startswith("local:"):
+        arch = _local_ca_network(task, arch)
     result, _ = run_task(train, test, arch or default_arch, opts, out, require_exact=False)
     if recover and 2 * task.reach + 1 <= task.width:
         from btflearn.tasks import recover_rule

@@ -164,6 +164,36 @@ class ElementaryCA(CellularTask):
         n = int(len(table)).bit_length() - 1
         return f"rule {code}" if n == 2 * self.radius + 1 else f"{n}-cell rule {code}"
 
+    def local_network(self, window: int = 5, hidden: int = 4, layers: int = 1):
+        """A locally connected network: per output cell, ``layers`` layers of ``hidden`` nodes; the first
+        reads the ``window`` cells centred on the cell (wider than the true neighbourhood, so the net
+        still has to find which cells matter and how), each next one the cell's previous layer, and the
+        output cell its last layer. No weight sharing: every cell learns its own rule. Named
+        ``local:WINDOWxHIDDEN[xLAYERS]``."""
+        from btflearn.network import Network
+        w = self.width
+        if not (isinstance(window, (int, np.integer)) and window >= 1 and window % 2 == 1 and window <= w):
+            raise BtfError(f"the window is an odd number of cells up to the width {w}, got {window!r}")
+        if not (isinstance(hidden, (int, np.integer)) and hidden >= 1) or \
+                not (isinstance(layers, (int, np.integer)) and layers >= 1):
+            raise BtfError(f"hidden and layers must be positive integers, got {hidden!r}, {layers!r}")
+        half = window // 2
+        first_hidden = 1 + w
+        node = lambda layer, cell, k: first_hidden + (layer * w + cell) * hidden + k  # noqa: E731
+        first_output = node(layers, 0, 0)
+        edges = []
+        for layer in range(layers):
+            for cell in range(w):
+                below = ([1 + (cell + off) % w for off in range(-half, half + 1)] if layer == 0 else
+                         [node(layer - 1, cell, k) for k in range(hidden)])
+                for k in range(hidden):
+                    edges += [(node(layer, cell, k), 0)] + [(node(layer, cell, k), s) for s in below]
+        for cell in range(w):
+            edges += [(first_output + cell, 0)] + [(first_output + cell, node(layers - 1, cell, k))
+                                                   for k in range(hidden)]
+        name = f"local:{window}x{hidden}" + (f"x{layers}" if layers > 1 else "")
+        return Network.from_edges(first_output + w, w, w, edges, arch=name)
+
     def default_arch(self) -> str:
         """Defaults after the reference runs: 1 step 16-32-32-16 (30_1.wth), 2 steps 16-48-48-48-16
         (30_2.wth), more steps one hidden layer of width w per step (rule 232: 32-32-32-32)."""

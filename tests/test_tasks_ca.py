@@ -189,3 +189,21 @@ def test_recover_rule_detects_context_dependence():
     assert not rec.matches[5] and rec.matches[[0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]].all()
     assert rec.learned_rule(5).startswith("context-dependent")
     assert rec.wrong_patterns(5)
+
+
+def test_local_network_reads_only_its_window():
+    ca = ElementaryCA(30, width=8)
+    net = ca.local_network(window=5, hidden=3, layers=2)
+    assert net.arch == "local:5x3x2" and net.n_inputs == 8 and net.n_outputs == 8
+    assert net.n_nodes == 1 + 8 + 2 * 8 * 3 + 8
+    # which inputs can reach each output: exactly its 5-cell window on the ring
+    reach = {n: set() for n in range(net.n_nodes)}
+    for n in range(1, 9):
+        reach[n] = {n - 1}
+    for r, s in zip(net.receivers, net.senders):  # edges sorted by receiver, senders numbered lower
+        reach[r] |= reach[s]
+    for cell in range(8):
+        assert reach[net.first_output + cell] == {(cell + off) % 8 for off in range(-2, 3)}
+    for bad in (dict(window=4), dict(window=9), dict(hidden=0), dict(layers=0)):
+        with pytest.raises(BtfError):
+            ca.local_network(**bad)
