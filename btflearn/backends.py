@@ -98,6 +98,10 @@ class NumbaBackend:
         per_part = -(-N // parts)
         return min(N, (per_part + 7) // 8 * 8)
 
+    def working_bytes(self) -> int:
+        """Bytes of the kernel-layout copies and scratch held between calls."""
+        return sum(a.nbytes for a in self._scratch[1:]) if self._scratch is not None else 0
+
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
         # the kernels keep the item index innermost: (T, N, E) -> (T, E, N) on the way in and back
         T, N, E = st.zw.shape

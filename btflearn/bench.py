@@ -112,7 +112,10 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
             import numba
             numba.set_num_threads(previous)
     edge_items = trials * data.n_items * net.n_edges
-    state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g)) * 2  # state + same-size scratch
+    state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g))
+    # plus what the backend holds while it runs: its own arrays where it says, else same-size scratch
+    working = getattr(eng, "working_bytes", None)
+    state_bytes += working() if callable(working) else state_bytes
     return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
                 dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
                 layout=eng.layout(*st.zw.shape) if callable(getattr(eng, "layout", None)) else None,
