@@ -191,16 +191,15 @@ def _plan_cost(W, X, lo, hi, i, A, B, kind, a, b):
 @njit(cache=True, inline="always")
 def _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP):
     """Per item i < m of the block: SA = |w+x|^2, SB = |x-w|^2, SP = w.x of trio (W, X)[lo:hi, j0 + i]."""
+    u0 = np.uint64(j0)
     for i in range(m):
         SA[i] = 0.0
         SB[i] = 0.0
         SP[i] = 0.0
     for e in range(lo, hi):
-        wr = W[e, j0:j0 + m]
-        xr = X[e, j0:j0 + m]
-        for i in range(m):
-            w = wr[i]
-            x = xr[i]
+        for i in range(np.uint64(m)):
+            w = W[e, u0 + i]
+            x = X[e, u0 + i]
             su = w + x
             dv = x - w
             SA[i] += su * su
@@ -294,25 +293,24 @@ def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
 
 @njit(cache=True, inline="always")
 def _apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
-    """Write the planned trios of items j0..j0+m: a SIMD loop for KEEP and AFFINE, then the POLE_* ones."""
-    CA, CB, KIND = pl[COEF_A, j0:j0 + m], pl[COEF_B, j0:j0 + m], pi[0, j0:j0 + m]
+    """Write the planned trios of items j0..j0+m: a SIMD loop for KEEP and AFFINE, then the POLE_* ones.
+    Hot loops index with unsigned columns (no wrap-around test) instead of row slices: every slice takes
+    a reference on its parent array, an atomic that threads sharing an array fight over."""
+    u0 = np.uint64(j0)
     for e in range(lo, hi):
-        wr = W[e, j0:j0 + m]
-        xr = X[e, j0:j0 + m]
-        wo = WO[e, j0:j0 + m]
-        xo = XO[e, j0:j0 + m]
-        for i in range(m):
-            w = wr[i]
-            x = xr[i]
+        for i in range(np.uint64(m)):
+            c = u0 + i
+            w = W[e, c]
+            x = X[e, c]
             su = w + x
             dv = x - w
-            keep = KIND[i] == KEEP
-            wo[i] = w if keep else CA[i] * su - CB[i] * dv
-            xo[i] = x if keep else CA[i] * su + CB[i] * dv
+            keep = pi[0, c] == KEEP
+            WO[e, c] = w if keep else pl[COEF_A, c] * su - pl[COEF_B, c] * dv
+            XO[e, c] = x if keep else pl[COEF_A, c] * su + pl[COEF_B, c] * dv
     if pole:
-        for i in range(m):
-            if KIND[i] >= POLE_UP:
-                _pole_move(W, X, lo, hi, j0 + i, KIND[i] == POLE_UP, CA[i], WO, XO, True)
+        for i in range(j0, j0 + m):
+            if pi[0, i] >= POLE_UP:
+                _pole_move(W, X, lo, hi, i, pi[0, i] == POLE_UP, pl[COEF_A, i], WO, XO, True)
 
 
 @njit(cache=True)
@@ -383,32 +381,32 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
     The value concur of a sender sums over its out-edges, which are scattered; instead each trio, right
     after its projection, adds its in-edges' reflected copies into num/den (T, V, N scratch) of their
     senders while they are hot, and the x update walks in-edges contiguously again. The sums are taken
-    in the same order as sender-major loops (edges sorted by receiver, then sender)."""
+    in the same order as sender-major loops (edges sorted by receiver, then sender). Item loops run over
+    unsigned columns c = u0 + i (see _apply_block)."""
     V = zy.shape[1]
     n_in = first_btf - 1
     m = j1 - j0
+    u0 = np.uint64(j0)
+    um = np.uint64(m)
     zwt, zxt, zyt, gt = zw[t], zx[t], zy[t], g[t]
     wat, xat, yat, numt, dent, gnt = wa[t], xa[t], ya[t], num[t], den[t], gap_node[t]
     plt, pit = pl[t], pi[t]
     if pending > 0:
         inv = 1.0 / pending
         for n in range(first_btf, V):
-            gr, gnr = gt[n, j0:j1], gnt[n, j0:j1]
-            for i in range(m):
-                gr[i] += gamma * (gnr[i] * inv - gr[i])
-    yr = yat[0, j0:j1]
-    for i in range(m):
-        yr[i] = -1.0
+            for i in range(um):
+                c = u0 + i
+                gt[n, c] += gamma * (gnt[n, c] * inv - gt[n, c])
+    for i in range(um):
+        yat[0, u0 + i] = -1.0
     if input_mode == 0:
         for j in range(n_in):
-            yr = yat[1 + j, j0:j1]
-            for i in range(m):
-                yr[i] = inputs[j0 + i, j]
+            for i in range(um):
+                yat[1 + j, u0 + i] = inputs[u0 + i, j]
     elif input_mode == 1:
         for j in range(n_in):
-            yr, zr = yat[1 + j, j0:j1], zyt[1 + j, j0:j1]
-            for i in range(m):
-                yr[i] = 1.0 if zr[i] >= 0 else -1.0
+            for i in range(um):
+                yat[1 + j, u0 + i] = 1.0 if zyt[1 + j, u0 + i] >= 0 else -1.0
     else:
         for i in range(j0, j1):
             best = 0
@@ -418,71 +416,67 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
                     best = j
             yat[1 + best, i] = 1.0
     for s in range(first_btf):
-        gr, yr, zr, nr, dr = gt[s, j0:j1], yat[s, j0:j1], zyt[s, j0:j1], numt[s, j0:j1], dent[s, j0:j1]
-        for i in range(m):
-            nr[i] = gr[i] * (2.0 * yr[i] - zr[i])
-            dr[i] = gr[i]
+        for i in range(um):
+            c = u0 + i
+            numt[s, c] = gt[s, c] * (2.0 * yat[s, c] - zyt[s, c])
+            dent[s, c] = gt[s, c]
     for n in range(first_btf, V):
         lo = in_start[n]
         hi = in_start[n + 1]
-        zr, yr, gr = zyt[n, j0:j1], yat[n, j0:j1], gt[n, j0:j1]
-        pole = _plan_block(zwt, zxt, lo, hi, j0, m, zr, delta[n], yr, plt, pit)
+        pole = _plan_block(zwt, zxt, lo, hi, j0, m, zyt[n, j0:j1], delta[n], yat[n, j0:j1], plt, pit)
         _apply_block(zwt, zxt, lo, hi, j0, m, plt, pit, pole, wat, xat)
         if n < first_output:
-            nr, dr = numt[n, j0:j1], dent[n, j0:j1]
-            for i in range(m):
-                nr[i] = gr[i] * (2.0 * yr[i] - zr[i])
-                dr[i] = gr[i]
+            for i in range(um):
+                c = u0 + i
+                numt[n, c] = gt[n, c] * (2.0 * yat[n, c] - zyt[n, c])
+                dent[n, c] = gt[n, c]
         for e in range(lo, hi):
             s = send[e]
-            nr, dr, xo, xr = numt[s, j0:j1], dent[s, j0:j1], xat[e, j0:j1], zxt[e, j0:j1]
-            for i in range(m):
-                nr[i] += gr[i] * (2.0 * xo[i] - xr[i])
-                dr[i] += gr[i]
+            for i in range(um):
+                c = u0 + i
+                numt[s, c] += gt[n, c] * (2.0 * xat[e, c] - zxt[e, c])
+                dent[s, c] += gt[n, c]
     for s in range(V):  # the concurred value of every node (kept in num)
-        nr = numt[s, j0:j1]
         if s >= first_output:
-            for i in range(m):
-                nr[i] = labels[j0 + i, s - first_output]
+            for i in range(um):
+                numt[s, u0 + i] = labels[u0 + i, s - first_output]
         else:
-            dr = dent[s, j0:j1]
-            for i in range(m):
-                nr[i] = nr[i] / dr[i]
-        zr, yr = zyt[s, j0:j1], yat[s, j0:j1]
-        for i in range(m):
-            zr[i] += beta * (nr[i] - yr[i])
+            for i in range(um):
+                c = u0 + i
+                numt[s, c] = numt[s, c] / dent[s, c]
+        for i in range(um):
+            c = u0 + i
+            zyt[s, c] += beta * (numt[s, c] - yat[s, c])
     for n in range(first_btf, V):
-        gnr = gnt[n, j0:j1]
-        for i in range(m):
-            gnr[i] = 0.0
+        for i in range(um):
+            gnt[n, u0 + i] = 0.0
         for e in range(in_start[n], in_start[n + 1]):
-            nr, xo, xr = numt[send[e], j0:j1], xat[e, j0:j1], zxt[e, j0:j1]
-            for i in range(m):
-                d = nr[i] - xo[i]
-                xr[i] += beta * d
-                gnr[i] += d * d
-        nr, yr = numt[n, j0:j1], yat[n, j0:j1]
-        for i in range(m):
-            d = nr[i] - yr[i]
-            gnr[i] += d * d
+            s = send[e]
+            for i in range(um):
+                c = u0 + i
+                d = numt[s, c] - xat[e, c]
+                zxt[e, c] += beta * d
+                gnt[n, c] += d * d
+        for i in range(um):
+            c = u0 + i
+            d = numt[n, c] - yat[n, c]
+            gnt[n, c] += d * d
 
 
 @njit(cache=True)
 def _node_concur(t, n, zw, g, wa, wb, in_start):
     """Weight concur of node n: metric-weighted item mean of the reflected weights, |w_n|^2 = m_n."""
-    N = zw.shape[2]
+    N = np.uint64(zw.shape[2])
     lo = in_start[n]
     hi = in_start[n + 1]
-    gr = g[t, n]
     den = 0.0
     for i in range(N):
-        den += gr[i]
+        den += g[t, n, i]
     norm = 0.0
     for e in range(lo, hi):
-        war, zwr = wa[t, e], zw[t, e]
         acc = 0.0
         for i in range(N):
-            acc += gr[i] * (2.0 * war[i] - zwr[i])
+            acc += g[t, n, i] * (2.0 * wa[t, e, i] - zw[t, e, i])
         acc /= den
         wb[t, e] = acc
         norm += acc * acc
@@ -497,21 +491,20 @@ def _block_weight_update(t, j0, j1, zw, wa, wb, gap_node, item_gap, in_start, fi
     """z_w += beta (w_B - w_A) for items j0..j1, the weight part of their gap, and each item's total gap
     into item_gap."""
     V = gap_node.shape[1]
-    m = j1 - j0
-    zwt, wat, gnt, ig = zw[t], wa[t], gap_node[t], item_gap[t, j0:j1]
-    for i in range(m):
-        ig[i] = 0.0
+    u0 = np.uint64(j0)
+    um = np.uint64(j1 - j0)
+    for i in range(um):
+        item_gap[t, u0 + i] = 0.0
     for n in range(first_btf, V):
-        gnr = gnt[n, j0:j1]
         for e in range(in_start[n], in_start[n + 1]):
             wbe = wb[t, e]
-            wr, wo = zwt[e, j0:j1], wat[e, j0:j1]
-            for i in range(m):
-                d = wbe - wo[i]
-                wr[i] += beta * d
-                gnr[i] += d * d
-        for i in range(m):
-            ig[i] += gnr[i]
+            for i in range(um):
+                c = u0 + i
+                d = wbe - wa[t, e, c]
+                zw[t, e, c] += beta * d
+                gap_node[t, n, c] += d * d
+        for i in range(um):
+            item_gap[t, u0 + i] += gap_node[t, n, u0 + i]
 
 
 @njit(cache=True)
@@ -535,10 +528,11 @@ def _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, g
 def _flush_metric(t, j0, j1, g, gap_node, first_btf, gamma, pending):
     if pending > 0:
         inv = 1.0 / pending
+        u0 = np.uint64(j0)
         for n in range(first_btf, g.shape[1]):
-            gr, gnr = g[t, n, j0:j1], gap_node[t, n, j0:j1]
-            for i in range(j1 - j0):
-                gr[i] += gamma * (gnr[i] * inv - gr[i])
+            for i in range(np.uint64(j1 - j0)):
+                c = u0 + i
+                g[t, n, c] += gamma * (gap_node[t, n, c] * inv - g[t, n, c])
 
 
 @njit(cache=True, parallel=True)
