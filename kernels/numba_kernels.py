@@ -32,8 +32,10 @@ RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
 KEEP, AFFINE, POLE_UP, POLE_DOWN = 0, 1, 2, 3
 LOCKSTEP_MIN = 4  # a lock-step root batch stops at this many unfinished roots; they finish one by one
 
-# rows of the per-item plan scratch (T, PLAN_ROWS, N) and (T, PLAN_INT_ROWS, N)
+# rows of the per-item plan scratch (T, PLAN_ROWS, N) and (T, PLAN_INT_ROWS, N); rows REQ..REQ+6 queue
+# root requests for _solve_batch (P, Q, C, then its S, LO, HI, ACT)
 SUM_A, SUM_B, SUM_P, COEF_A, COEF_B = 0, 1, 2, 3, 4
+REQ = 12
 PLAN_ROWS, PLAN_INT_ROWS = 19, 5
 
 
@@ -141,6 +143,23 @@ def _coefficients(s, raise_):
 
 
 @njit(cache=True, inline="always")
+def _solve_requests(pl, s0, s1, cnt):
+    """Solve the cnt root requests queued in rows REQ.. of pl[:, s0:s1]; the roots land in row REQ + 3."""
+    _solve_batch(pl[REQ, s0:s1], pl[REQ + 1, s0:s1], pl[REQ + 2, s0:s1], pl[REQ + 3, s0:s1],
+                 pl[REQ + 4, s0:s1], pl[REQ + 5, s0:s1], pl[REQ + 6, s0:s1], cnt)
+
+
+@njit(cache=True, inline="always")
+def _solve_plans(pl, s0, s1, RI, RA, flag, CA, CB, cnt):
+    """Solve the queued requests and give each request's item i its coefficients CA[i], CB[i] (raise
+    flag: bit ``flag`` of RA[i])."""
+    _solve_requests(pl, s0, s1, cnt)
+    for j in range(cnt):
+        i = RI[j]
+        CA[i], CB[i] = _coefficients(pl[REQ + 3, s0 + j], RA[i] & flag)
+
+
+@njit(cache=True, inline="always")
 def _move_lower_bound(A, B, p, c):
     """A lower bound on the squared move of (w, x) onto w.x = c. The gradient of w.x at z = (w, x) has
     length |z| = sqrt(A + B), so along a move of length D it changes by at most D (|z| + D): D is at
@@ -220,8 +239,7 @@ def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
     CA, CB = pl[COEF_A, s0:s1], pl[COEF_B, s0:s1]
     F, LBO, A1, B1, C1, A2, B2 = (pl[5, s0:s1], pl[6, s0:s1], pl[7, s0:s1], pl[8, s0:s1], pl[9, s0:s1],
                                   pl[10, s0:s1], pl[11, s0:s1])
-    RP, RQ, RC, RS, RL, RH, RACT = (pl[12, s0:s1], pl[13, s0:s1], pl[14, s0:s1], pl[15, s0:s1],
-                                    pl[16, s0:s1], pl[17, s0:s1], pl[18, s0:s1])
+    RP, RQ, RC = pl[REQ, s0:s1], pl[REQ + 1, s0:s1], pl[REQ + 2, s0:s1]
     KIND, K1, K2, RA, RI = pi[0, s0:s1], pi[1, s0:s1], pi[2, s0:s1], pi[3, s0:s1], pi[4, s0:s1]
     _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP)
     # first plan: the sign of y when y p > 0 (LBO = -1: the other sign is never tried), else the sign
@@ -248,10 +266,7 @@ def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
         if kind == AFFINE:
             RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
             cnt += 1
-    _solve_batch(RP, RQ, RC, RS, RL, RH, RACT, cnt)
-    for j in range(cnt):
-        i = RI[j]
-        A1[i], B1[i] = _coefficients(RS[j], RA[i] & 1)
+    _solve_plans(pl, s0, s1, RI, RA, 1, A1, B1, cnt)
     # second plan where the other sign's bound does not lose to the first plan's exact cost
     cnt = 0
     for i in range(m):
@@ -270,10 +285,7 @@ def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
             if kind == AFFINE:
                 RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
                 cnt += 1
-    _solve_batch(RP, RQ, RC, RS, RL, RH, RACT, cnt)
-    for j in range(cnt):
-        i = RI[j]
-        A2[i], B2[i] = _coefficients(RS[j], RA[i] & 2)
+    _solve_plans(pl, s0, s1, RI, RA, 2, A2, B2, cnt)
     pole = False
     for i in range(m):
         first = F[i]
@@ -350,9 +362,9 @@ def bilinear_project_into(w, x, c, wo, xo):
     kind, raise_, P, Q, C, r = _bilinear_pre(0.5 * pl[SUM_A, 0], 0.5 * pl[SUM_B, 0], pl[SUM_P, 0], c)
     pl[COEF_A, 0] = r
     if kind == AFFINE:
-        pl[12, 0], pl[13, 0], pl[14, 0] = P, Q, C
-        _solve_batch(pl[12], pl[13], pl[14], pl[15], pl[16], pl[17], pl[18], 1)
-        pl[COEF_A, 0], pl[COEF_B, 0] = _coefficients(pl[15, 0], raise_)
+        pl[REQ, 0], pl[REQ + 1, 0], pl[REQ + 2, 0] = P, Q, C
+        _solve_requests(pl, 0, 1, 1)
+        pl[COEF_A, 0], pl[COEF_B, 0] = _coefficients(pl[REQ + 3, 0], raise_)
     pi[0, 0] = kind
     WO = np.empty((k, 1))
     XO = np.empty((k, 1))
