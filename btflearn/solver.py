@@ -142,12 +142,26 @@ class _InterruptGuard:
         return False
 
 
+def _warm_start(init, net: Network, dataset: Dataset):
+    """(w, x, hidden y) of every item for a start from the weights ``init``, or None without one."""
+    if init is None:
+        return None
+    weights = np.asarray(init.weights if isinstance(init, Model) else init, dtype=np.float64)
+    if weights.shape != (net.n_edges,) or not np.all(np.isfinite(weights)):
+        raise BtfError(f"init must be {net.n_edges} finite weights of this network, got shape {weights.shape}")
+    if dataset.input_mode != "data":
+        raise BtfError("init (a warm start) needs fixed data inputs; free-input tasks start at random")
+    values, _ = Model(net, weights).node_sums(dataset.inputs)
+    return (np.broadcast_to(weights, (dataset.n_items, net.n_edges)), values[:, net.senders],
+            values[:, net.first_btf:net.first_output])
+
+
 def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta: float = DEFAULTS["beta"],
         gamma: float | None = None, max_iter: int = DEFAULTS["max_iter"], gapstop: float = DEFAULTS["gapstop"],
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
         dtype: str = "float64", polish: int = 0, trial_ids=None, checkpoint=None,
-        checkpoint_every: float = 60.0, resume: bool = False) -> FitResult:
+        checkpoint_every: float = 60.0, resume: bool = False, init=None) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
@@ -166,6 +180,9 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     time limit stops it; resume=True continues from that file (same data, network and settings; the
     continued run gives the same trials and iteration counts as an uninterrupted one). The file is removed
     when the run ends normally. Ctrl-C raises KeyboardInterrupt after saving.
+    init: warm start from these weights (an (E,) array or a Model of the same network): every trial
+    starts with w = init on every item and x, y = the values of init's forward pass, instead of the
+    random start (used to continue a solution under other settings, e.g. a larger margin).
     """
     if not isinstance(dataset, Dataset):
         raise BtfError("fit expects a btflearn.Dataset")
@@ -197,6 +214,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
         raise BtfError(f"trial_ids must be distinct non-negative integers, got {trial_ids!r}")
     trials = len(trial_list)
+    warm = _warm_start(init, net, dataset)
     from .dataset import INPUT_MODES
     from .kernels.graph import kernel_graph
     from .kernels.reference import initial_state, project_inputs
@@ -250,6 +268,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         next_trial += 1
         zw, zx, zy, g = initial_state(trial_rng(seed, trial), 1, N, graph, dataset.inputs, dataset.outputs,
                                       input_mode)
+        if warm is not None:
+            zw[0], zx[0], zy[0, :, net.first_btf:net.first_output] = warm
         st.zw[slot_index], st.zx[slot_index], st.zy[slot_index], st.g[slot_index] = zw[0], zx[0], zy[0], g[0]
         st.iters[slot_index], st.status[slot_index], st.gapstop[slot_index] = 0, RUNNING, gapstop
         slots[slot_index] = _Slot(trial, [int(seed), trial], time.perf_counter())
