@@ -40,6 +40,13 @@ WARM_ITERATIONS = 200  # rows are timed from a running state: see throughput()
 _warm_cache: dict = {}
 
 
+def _bench_spec(graph, data):
+    """The RRR constants every bench row runs with (no trial ever stops at max_iter)."""
+    from .backends import KernelSpec
+    from .kernels.graph import INPUT_DATA
+    return KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-4, 10 ** 9)
+
+
 def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
     """A start state (seed 0) of ``trials`` trials, advanced ``warm`` RRR iterations in float64 by
     ``warm_backend`` (default Numba, NumPy without it), then stored as ``dtype``. Every CPU row of one
@@ -56,7 +63,7 @@ def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
         st.status[:] = RUNNING
         st.gapstop[:] = 0.0
         if warm > 0:
-            make_backend(warm_backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9).run(st, warm)
+            make_backend(warm_backend, _bench_spec(graph, data)).run(st, warm)
             st.iters[:] = 0
         _warm_cache.clear()  # keep one problem's state at a time
         _warm_cache[key] = st
@@ -82,7 +89,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)
-    eng = make_backend(backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9)
+    eng = make_backend(backend, _bench_spec(graph, data))
     # GPU rows hold thousands of trials: they warm up on the GPU itself
     st = _prepared_state(net, data, graph, trials, dtype, warm, "cupy" if backend == "cupy" else None)
     previous = None
@@ -113,12 +120,11 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
             numba.set_num_threads(previous)
     edge_items = trials * data.n_items * net.n_edges
     state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g))
-    # plus what the backend holds while it runs: its own arrays where it says, else same-size scratch
-    working = getattr(eng, "working_bytes", None)
-    state_bytes += working() if callable(working) else state_bytes
+    # plus what the backend holds while it runs (its kernel-layout copies and scratch)
+    state_bytes += eng.working_bytes()
     return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
                 dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
-                layout=eng.layout(*st.zw.shape) if callable(getattr(eng, "layout", None)) else None,
+                layout=eng.layout(*st.zw.shape),
                 edge_item_iters_per_s=edge_items / statistics.median(times),
                 seconds_per_iter=statistics.median(times),
                 state_bytes_per_edge_item=state_bytes / edge_items)

@@ -1,7 +1,8 @@
 """Restarts and sweep points on Dask distributed (the optional ``dask`` extra).
 
 Random restarts and sweep points are independent, so they are plain Dask tasks: one task per trial
-(``fit(..., trial_ids=[k], batch=1)``) or per sweep point. Trial k starts from ``SeedSequence([seed, k])``
+(``fit(..., scheduler=...)`` runs each trial as ``fit(..., trial_ids=[k], batch=1)`` on a worker) or per
+sweep point. Trial k starts from ``SeedSequence([seed, k])``
 wherever it runs, so a distributed run gives the same per-trial results as an in-process one.
 
 ``scheduler`` is ``"local"`` (a LocalCluster with one worker process per core), ``"local:N"`` (N worker
@@ -21,26 +22,13 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from .errors import BtfError
-from .solver import FitResult
+from .trials import assemble
 
 CONNECT_TIMEOUT = 5.0    # seconds to reach a scheduler address before giving up
 CHECK_EVERY = 1.0        # seconds between a running trial's progress reports / stop checks
 RETRIES = 2              # re-runs of a task whose worker died or raised
-
-
-@dataclass
-class DistributedFitResult(FitResult):
-    """A FitResult plus where each trial ran."""
-    workers: dict = field(default_factory=dict)    # trial -> address of the worker that finished it
-    scheduler: str = ""                            # the scheduler address the trials ran on
-    cancelled: list = field(default_factory=list)  # trials the first solution cancelled (queued or running)
-
-    def summary(self) -> str:
-        n = len(set(self.workers.values()))
-        return f"{super().summary()} [dask {self.scheduler}, {n} worker(s)]"
 
 
 class _Stopped(Exception):
@@ -172,67 +160,50 @@ class _TrialHook:
                                                    best=float(info["best_gap"])))
 
 
-def _run_trial(dataset, arch, trial, seed, deadline, stop_name, topic, kwargs):
+def _run_trial(problem, trial, seed, deadline, stop_name, topic, backend):
     """One Dask task: trial ``trial`` alone, exactly as it runs inside a batch of an in-process fit.
-    Returns (TrialResult or None when the deadline had passed before it started, backend, hyper, worker)."""
+    Returns (TrialResult or None when the deadline had passed before it started, backend, worker)."""
     from distributed import get_worker
 
     from .solver import fit
 
     worker = get_worker()
     _one_numba_thread()
-    kwargs = dict(kwargs)
+    time_limit = None
     if deadline is not None:
-        remaining = deadline - time.time()
-        if remaining <= 0:  # the run's time limit passed while this trial waited: it never starts
-            return None, None, None, worker.address
-        kwargs["time_limit"] = remaining
-    res = fit(dataset, arch, seed=seed, trial_ids=[trial], batch=1,
-              progress=_TrialHook(worker, trial, stop_name, topic), **kwargs)
-    return res.trials[0], res.backend, res.hyperparameters, worker.address
+        time_limit = deadline - time.time()
+        if time_limit <= 0:  # the run's time limit passed while this trial waited: it never starts
+            return None, None, worker.address
+    s = problem.settings
+    res = fit(problem.dataset, problem.network, sigma=s.sigma, beta=s.beta, gamma=s.gamma, max_iter=s.max_iter,
+              gapstop=s.gapstop, dtype=s.dtype, polish=s.polish, seed=seed, trial_ids=[trial], batch=1,
+              time_limit=time_limit, backend=backend, progress=_TrialHook(worker, trial, stop_name, topic))
+    return res.trials[0], res.backend, worker.address
 
 
-def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, stop_on_first: bool = True,
-                    progress=None, **fit_kwargs) -> DistributedFitResult:
-    """``btflearn.fit`` with one Dask task per trial on ``scheduler`` (see the module docstring).
+def fit_distributed(dataset, arch, scheduler, **fit_kwargs):
+    """``btflearn.fit(dataset, arch, scheduler=scheduler, ...)``: one Dask task per trial."""
+    from .solver import fit
+    return fit(dataset, arch, scheduler=scheduler, **fit_kwargs)
 
-    The result is merged exactly like an in-process run: ``trials`` sorted by index, each with its own
-    iterations, gap and time; the model is the first verified solution in completion order, else the
-    most accurate trial. ``result.workers`` maps each trial to the worker that ran it. With
-    ``stop_on_first`` the first verified solution cancels the other trials (those still queued never
-    start; those running stop at their next check and are listed in ``result.cancelled``). A worker that
-    dies has its trial re-run elsewhere (Dask retries). ``time_limit`` bounds the whole run: a trial
-    stops at the deadline and one not started by then never starts. ``progress`` gets the same dict as
-    ``fit``'s. Ctrl-C cancels the submitted trials and closes what was started.
+
+def run_on_dask(problem, trial_ids, seed, scheduler, time_limit=None, stop_on_first=True, progress=None,
+                backend="auto"):
+    """The trials ``trial_ids`` of ``problem`` as Dask tasks on ``scheduler`` (see the module docstring).
+
+    The result is merged exactly like an in-process run (btflearn.trials.assemble); ``result.workers``
+    maps each trial to the worker that ran it. With ``stop_on_first`` the first verified solution
+    cancels the other trials (those still queued never start; those running stop at their next check
+    and are listed in ``result.cancelled``). A worker that dies has its trial re-run elsewhere (Dask
+    retries). ``time_limit`` bounds the whole run: a trial stops at the deadline and one not started by
+    then never starts. ``progress`` gets the same dict as ``fit``'s. Ctrl-C cancels the submitted trials
+    and closes what was started.
     """
     distributed = _require_distributed()
-    from .dataset import Dataset
-    from .model import Model
-    from .network import parse_arch
-
-    if not isinstance(dataset, Dataset):
-        raise BtfError("fit expects a btflearn.Dataset")
-    net = parse_arch(arch)
-    if net.n_inputs != dataset.n_inputs or net.n_outputs != dataset.n_outputs:
-        raise BtfError(f"architecture {net.arch or arch} has {net.n_inputs} inputs and {net.n_outputs} "
-                       f"outputs but the data has {dataset.n_inputs} and {dataset.n_outputs}")
-    trial_ids = fit_kwargs.pop("trial_ids", None)
-    fit_kwargs.pop("batch", None)  # one trial per task
-    if fit_kwargs.pop("checkpoint", None) is not None or fit_kwargs.pop("resume", False):
-        raise BtfError("checkpoints and resume are for in-process runs; a distributed run has none")
-    if int(trials) < 1:
-        raise BtfError("max_iter and trials must be at least 1")
-    trial_list = list(range(int(trials))) if trial_ids is None else [int(k) for k in trial_ids]
-    if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
-        raise BtfError(f"trial_ids must be distinct non-negative integers, got {trial_ids!r}")
-    time_limit = fit_kwargs.pop("time_limit", None)
-    if time_limit is not None and not time_limit > 0:
-        raise BtfError(f"time_limit must be positive, got {time_limit!r}")
-    max_iter = int(fit_kwargs.get("max_iter", 10_000))
-
     run_id = uuid.uuid4().hex[:8]
     stop_name, topic = f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
     live, lock = {}, threading.Lock()
+    max_iter = problem.settings.max_iter
 
     def on_event(event):
         msg = event[1]
@@ -246,7 +217,7 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
         t0 = time.perf_counter()
         deadline = None if time_limit is None else time.time() + float(time_limit)
         futures = {}
-        results, workers, hyper, backend = [], {}, None, None
+        results, workers, backend_name = [], {}, None
         cancelled, stop_sent = [], False
 
         def report():
@@ -257,7 +228,7 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
                 running = sorted((k, m["iters"], m["gap"]) for k, m in live.items() if k not in done)
                 live_best = [m["best"] for k, m in live.items() if k not in done]
             progress(dict(elapsed=time.perf_counter() - t0, running=running, finished=len(results),
-                          trials=len(trial_list), solved=sum(r.solved for r in results),
+                          trials=len(trial_ids), solved=sum(r.solved for r in results),
                           best_gap=min(live_best + [r.best_gap for r in results] + [math.inf]),
                           max_iter=max_iter))
 
@@ -273,11 +244,10 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
             return rest
 
         try:
-            data = client.scatter(dataset, broadcast=True, hash=False)  # replicated: survives a worker
-            for k in trial_list:
-                fut = client.submit(_run_trial, data, net, k, int(seed), deadline, stop_name, topic,
-                                    fit_kwargs, key=f"btflearn-trial-{k}-{run_id}", pure=False,
-                                    retries=RETRIES)
+            shared = client.scatter(problem, broadcast=True, hash=False)  # replicated: survives a worker
+            for k in trial_ids:
+                fut = client.submit(_run_trial, shared, k, int(seed), deadline, stop_name, topic, backend,
+                                    key=f"btflearn-trial-{k}-{run_id}", pure=False, retries=RETRIES)
                 futures[fut] = k
             pending = distributed.as_completed(list(futures), loop=client.loop)
             last_report = time.perf_counter()
@@ -291,7 +261,7 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
                     continue
                 for fut in batch:
                     try:
-                        trial_result, backend_name, trial_hyper, worker = fut.result()
+                        trial_result, backend_used, worker = fut.result()
                     except BtfError:
                         raise
                     except Exception as exc:
@@ -303,8 +273,7 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
                         continue
                     results.append(trial_result)
                     workers[trial_result.trial] = worker
-                    hyper = hyper or dict(trial_hyper)
-                    backend = backend or backend_name
+                    backend_name = backend_name or backend_used
                     if trial_result.solved and stop_on_first and not stop_sent:
                         cancelled = sorted(futures[f] for f in cancel_rest())
                 report()
@@ -321,20 +290,8 @@ def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, st
                 with contextlib.suppress(Exception):
                     stop.clear()
         seconds = time.perf_counter() - t0
-
-    if not results:
-        raise BtfError("no trial ran before the time limit")
-    hyper["trials"] = len(trial_list)
-    hyper.pop("trial", None)
-    solved = [r for r in results if r.solved]  # in completion order
-    best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
-    results.sort(key=lambda r: r.trial)
-    model = Model(net, best.weights, dataset.input_names, dataset.output_names, dataset.readout, dataset.name,
-                  hyperparameters=hyper, seed=int(seed), iterations=best.iterations)
-    model.hyperparameters["trial"] = best.trial
-    return DistributedFitResult(bool(solved), model, results, best.iterations, seconds, best.per_bit, best.exact,
-                                hyper, backend, best.codes, workers=workers, scheduler=where,
-                                cancelled=cancelled)
+    return assemble(problem, results, len(trial_ids), seed, seconds, backend_name, scheduler=where,
+                    workers=workers, cancelled=cancelled)
 
 
 def map_points(scheduler, fn, points, shared=None, progress=None, describe=None):

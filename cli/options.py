@@ -166,12 +166,8 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], opts.get("quiet", False))
     try:
-        if opts.get("scheduler"):
-            from btflearn.distributed import fit_distributed
-            result = fit_distributed(dataset, net, opts["scheduler"], progress=view, **fit_kwargs(opts))
-        else:
-            result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
-                         **fit_kwargs(opts))
+        result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
+                     scheduler=opts.get("scheduler"), **fit_kwargs(opts))
     except KeyboardInterrupt:
         if checkpoint is None:
             raise
@@ -188,7 +184,7 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
                           "seconds": round(t.seconds, 3), "gap": t.gap, "best_gap": t.best_gap,
                           "per_bit": t.per_bit, "exact": t.exact, "gap_history": t.gap_history}
                          for t in result.trials]}
-    if hasattr(result, "workers"):  # a Dask run: where each trial ran
+    if result.scheduler:  # a Dask run: where each trial ran
         report["scheduler"] = result.scheduler
         for row in report["trials"]:
             row["worker"] = result.workers.get(row["trial"])
