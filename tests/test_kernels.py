@@ -319,3 +319,18 @@ def test_results_do_not_depend_on_the_block_size(by_trial):
     for other in results[1:]:
         for a, b in zip(results[0], other):
             assert np.array_equal(a, b)
+
+
+def test_cuda_header_codes_agree_with_kernels_graph():
+    """Status codes and input modes are defined once in kernels/graph.py; the CUDA header repeats them."""
+    import re
+    from pathlib import Path
+
+    from btflearn.kernels import graph
+    header = (Path(graph.__file__).parent / "cuda" / "btf_math.cuh").read_text()
+    macros = dict(re.findall(r"#define BTF_([A-Z_]+) (\d+)", header))
+    names = ("RUNNING", "BELOW_GAPSTOP", "AT_MAX_ITER", "INPUT_DATA", "INPUT_BINARY", "INPUT_ONEHOT")
+    assert {n: int(macros[n]) for n in names} == {n: getattr(graph, n) for n in names}
+    from btflearn.dataset import INPUT_MODES
+    assert [INPUT_MODES.index(m) for m in ("data", "binary", "onehot")] == [
+        graph.INPUT_DATA, graph.INPUT_BINARY, graph.INPUT_ONEHOT]
