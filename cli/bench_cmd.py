@@ -39,7 +39,7 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     from btflearn.bench import throughput, time_to_solution
     from btflearn.errors import BtfError
     from btflearn.settings_sweep import parse_seeds
-    from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS
+    from btflearn.tasks import multiplier_spec
 
     if backends is None:
         backends = "numpy,numba" + (",cupy" if cupy_available() else "")
@@ -93,7 +93,7 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     for bits, seed_text in ((2, solve_seeds), (3, solve_3x3_seeds)):
         if not seed_text:
             continue
-        settings = dict(arch=MULTIPLIER_ARCH[bits], **MULTIPLIER_SETTINGS.get(bits, {}))
+        settings = multiplier_spec(bits).settings()
         row = time_to_solution(f"{bits}x{bits}", parse_seeds(seed_text), settings)
         rows.append(row)
         if not as_json:

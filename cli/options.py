@@ -12,39 +12,62 @@ import click
 BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
 
 
-def solver_options(defaults: dict | None = None):
-    """Decorator adding --arch --sigma --beta --gamma --max-iter --gapstop --trials --seed --time-limit
-    --backend --out --all-trials --quiet. ``defaults`` overrides the per-task defaults shown in --help."""
-    d = dict(arch=None, sigma=3.0, beta=0.2, gamma=None, max_iter=10_000, gapstop=0.01, trials=1)
-    d.update(defaults or {})
+SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch")
+
+
+def _spec_default(specs, key):
+    """(click default, --help text) of one spec field: a value, or per size when the specs differ."""
+    from btflearn.tasks import RunSpec
+    if isinstance(specs, RunSpec):
+        value = getattr(specs, key)
+        shown = {"gamma": "1/max-iter", "batch": "min(trials, 16)", "arch": "the task's own"}.get(key)
+        return value, (shown if value is None and shown else True)
+    name, table = specs
+    values = {size: getattr(spec, key) for size, spec in table.items()}
+    if len(set(values.values())) == 1:
+        return _spec_default(next(iter(table.values())), key)
+    text = ", ".join(f"{v if v is not None else 'auto'} ({name} {size})" for size, v in values.items())
+    return None, text
+
+
+def solver_options(specs=None):
+    """Decorator adding the solver options (--arch --sigma ... --scheduler) with the defaults of ``specs``:
+    a btflearn.tasks.RunSpec, or ``(option name, {size: RunSpec})`` for a task whose defaults depend on
+    its size (the options then default to None; ``resolve_spec`` fills them in). --help shows them."""
+    from btflearn.tasks import RunSpec
+    specs = specs or RunSpec()
+    d = {key: _spec_default(specs, key) for key in SPEC_KEYS}
+
+    def option(name, key, **kw):
+        default, shown = d[key]
+        return click.option(name, default=default, show_default=shown, **kw)
 
     def wrap(f):
         opts = [
-            click.option("--arch", default=d["arch"], show_default=True,
-                         help="Widths like 4-4-4-4, dense:6-12-12-6 (skip connections), or a .wth/.net file."),
-            click.option("--sigma", type=float, default=d["sigma"], show_default=True,
-                         help="Support parameter: margin delta = sqrt(m/sigma); 3 gives AND/OR/MAJ3 gates."),
-            click.option("--beta", type=float, default=d["beta"], show_default=True, help="RRR step size."),
-            click.option("--gamma", type=float, default=d["gamma"], show_default="1/max-iter",
-                         help="Metric adaptation rate."),
-            click.option("--max-iter", type=click.IntRange(min=1), default=d["max_iter"], show_default=True,
-                         help="Iterations per trial."),
-            click.option("--gapstop", type=float, default=d["gapstop"], show_default=True,
-                         help="Gap below which a trial is checked for an exact solution."),
-            click.option("--trials", type=click.IntRange(min=1), default=d["trials"], show_default=True,
-                         help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
+            option("--arch", "arch",
+                   help="Widths like 4-4-4-4, dense:6-12-12-6 (skip connections), or a .wth/.net file."),
+            option("--sigma", "sigma", type=float,
+                   help="Support parameter: margin delta = sqrt(m/sigma); 3 gives AND/OR/MAJ3 gates."),
+            option("--beta", "beta", type=click.FloatRange(0, 1, min_open=True), help="RRR step size."),
+            option("--gamma", "gamma", type=click.FloatRange(0, 1, min_open=True),
+                   help="Metric adaptation rate, in (0, 1]."),
+            option("--max-iter", "max_iter", type=click.IntRange(min=1), help="Iterations per trial."),
+            option("--gapstop", "gapstop", type=float,
+                   help="Gap below which a trial is checked for an exact solution."),
+            option("--trials", "trials", type=click.IntRange(min=1),
+                   help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
             click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness."),
-            click.option("--batch", type=click.IntRange(min=1), default=d.get("batch"),
-                         show_default="min(trials, 16)",
-                         help="Trials advanced together in one state (speed only: each trial's result is the "
-                              "same in any batch; fewer trials per core reach the first solution sooner)."),
-            click.option("--time-limit", type=float, default=None, help="Stop after this many seconds."),
+            option("--batch", "batch", type=click.IntRange(min=1),
+                   help="Trials advanced together in one state (speed only: each trial's result is the "
+                        "same in any batch; fewer trials per core reach the first solution sooner)."),
+            click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
+                         help="Stop after this many seconds (resumable with --resume when --out is given)."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
             click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
                          show_default=True, help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
-            click.option("--polish", type=click.IntRange(min=0), default=d.get("polish", 0), show_default=True,
+            click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
                          help="After an early verified read-out, iterate up to this many more iterations "
                               "towards a converged gap (sparser weights, smaller circuits)."),
             click.option("--all-trials", is_flag=True,
@@ -64,6 +87,14 @@ def solver_options(defaults: dict | None = None):
             f = opt(f)
         return f
     return wrap
+
+
+def resolve_spec(opts: dict, spec) -> dict:
+    """Fill the solver options the user left at None with ``spec``'s values (per-size defaults)."""
+    for key in SPEC_KEYS:
+        if opts.get(key) is None:
+            opts[key] = getattr(spec, key)
+    return opts
 
 
 def fit_kwargs(opts: dict) -> dict:

@@ -185,13 +185,13 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
     from btflearn.errors import BtfError
     from btflearn.settings_sweep import (check_sweep, grid_points, parse_float_list, parse_seeds,
                                          parse_str_list, settings_sweep)
-    from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS, multiplier
+    from btflearn.tasks import multiplier, multiplier_spec
 
-    defaults = MULTIPLIER_SETTINGS.get(bits, {})
+    spec = multiplier_spec(bits)
+    defaults = spec.settings()
+    arch = arch or spec.arch
     if arch is None:
-        if bits not in MULTIPLIER_ARCH:
-            raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
-        arch = MULTIPLIER_ARCH[bits]
+        raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
 
     def axis(text, parse, hint):
         try:
@@ -200,14 +200,14 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
             raise click.BadParameter(str(exc), param_hint=hint) from None
 
     grid = {"arch": axis(arch, parse_str_list, "--arch"),
-            "sigma": axis(sigma if sigma is not None else str(defaults.get("sigma", 3.0)), parse_float_list, "--sigma"),
+            "sigma": axis(sigma if sigma is not None else str(defaults["sigma"]), parse_float_list, "--sigma"),
             "beta": axis(beta, parse_float_list, "--beta")}
-    gamma = gamma if gamma is not None else defaults.get("gamma")
+    gamma = gamma if gamma is not None else defaults["gamma"]
     if gamma is not None:
         grid["gamma"] = axis(str(gamma), parse_float_list, "--gamma")
     grid["dtype"] = axis(dtype, parse_str_list, "--dtype")
     seed_list = axis(seeds, lambda text, _: parse_seeds(text), "--seeds")
-    base = dict(max_iter=max_iter or defaults.get("max_iter", 10_000), gapstop=gapstop, polish=polish,
+    base = dict(max_iter=max_iter or defaults["max_iter"], gapstop=gapstop, polish=polish,
                 time_limit=time_limit, backend=backend)
     data = multiplier(bits)
     try:  # every value checked before the first run

@@ -15,6 +15,11 @@ import numpy as np
 from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 
+from .spec import RunSpec
+
+# the reference settings for CA rules (Elser & Lal): sigma 3, beta 0.2, gamma 1e-3
+SPEC = RunSpec(gamma=1e-3)
+
 
 def _as_bool_states(states, width):
     """(N, width) bool array from +-1 values or a bool array; remembers which form came in."""

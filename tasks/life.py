@@ -17,6 +17,13 @@ from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 
 from .ca import CellularTask, _as_bool_states, _back
+from .spec import RunSpec
+
+SPEC = RunSpec(gamma=1e-3)
+# The 9-input rule table (--local): one hidden layer of threshold gates with a small margin solves
+# B3/S23 in seconds (two threshold gates and an AND); sigma 3 (MAJ3/AND/OR only) did not within 1e4
+# iterations on the nets tried.
+LOCAL_SPEC = RunSpec(arch="9-6-1", sigma=50.0, gamma=1e-3, max_iter=5000, trials=8)
 
 _RULE_RE = re.compile(r"^B([0-8]*)/?S([0-8]*)$", re.IGNORECASE)
 # Moore neighbourhood offsets, row-major; (0, 0) is the cell itself.
