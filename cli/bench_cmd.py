@@ -38,7 +38,7 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     from btflearn.backends import BACKENDS, cupy_available, cupy_problem
     from btflearn.bench import throughput, time_to_solution
     from btflearn.errors import BtfError
-    from btflearn.settings_sweep import parse_seeds
+    from btflearn.grid import parse_seeds
     from btflearn.tasks import multiplier_spec
 
     if backends is None:

@@ -1,9 +1,9 @@
 """`btflearn sweep TASK --n 64,128,256 [--seeds 0,1,2] [--baseline adamw] [--plot FILE.png] [--json]`:
-a generalization table over training-set sizes and seeds. The sweep itself is btflearn.sweep.run_sweep;
+a generalization table over training-set sizes and seeds. The sweep itself is btflearn.grid.run_sweep;
 the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py).
 
 `btflearn sweep multiplier --bits 3 --sigma 3,5 --gamma 1e-4,1e-5 --seeds 0-4`: solver settings x seeds,
-one single-trial fit per run (btflearn.settings_sweep)."""
+one single-trial fit per run (btflearn.grid.settings_sweep)."""
 from __future__ import annotations
 
 import sys
@@ -26,7 +26,8 @@ def _sweep_options(default_n, default_pool):
         opts = [
             click.option("--n", "ns", default=default_n, show_default=True,
                          help="Comma-separated training-set sizes."),
-            click.option("--seeds", default=None, help="Comma-separated solver seeds (default: --seed)."),
+            click.option("--seeds", default=None,
+                         help="Solver seeds: a list and/or ranges, e.g. 0-4 or 0,3,7-9 (default: --seed)."),
             click.option("--pool", type=click.IntRange(min=2), default=default_pool, show_default=True,
                          help="Items generated; each run tests on the items after its first N."),
             click.option("--baseline", type=click.Choice(["adamw"]), default=None,
@@ -48,11 +49,12 @@ def _sweep_options(default_n, default_pool):
 
 def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path, as_json, out,
          opts, task=None):
-    from btflearn.sweep import parse_int_list, plot_sweep, run_sweep
+    from btflearn.grid import parse_int_list, parse_seeds, run_sweep
+    from btflearn.plots import plot_sweep
 
     if opts.get("resume"):
         raise click.UsageError("--resume continues a `btflearn solve` run; a sweep is rerun instead")
-    seed_list = parse_int_list(seeds) if seeds is not None else [opts["seed"]]
+    seed_list = parse_seeds(seeds) if seeds is not None else [opts["seed"]]
     quiet = opts.get("quiet", False)
 
     scheduler = opts.get("scheduler")
@@ -62,7 +64,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
             click.echo(msg if scheduler else f"running {msg}", err=True)
 
     kw = fit_kwargs(opts)
-    result = run_sweep(pool, arch, parse_int_list(ns), seed_list, kw, baseline,
+    result = run_sweep(pool, arch, parse_int_list(ns, "--n"), seed_list, kw, baseline,
                        dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name,
                        scheduler=scheduler)
     if as_json:
@@ -183,7 +185,7 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
     iterations to the first verified solution and the median seconds of the solved runs, the median final
     and best gap of the unsolved runs, and the total time."""
     from btflearn.errors import BtfError
-    from btflearn.settings_sweep import (check_sweep, grid_points, parse_float_list, parse_seeds,
+    from btflearn.grid import (check_sweep, grid_points, parse_float_list, parse_seeds,
                                          parse_str_list, settings_sweep)
     from btflearn.tasks import multiplier, multiplier_spec
 
