@@ -224,3 +224,19 @@ def make_backend(name: str, spec: KernelSpec, **options) -> Backend:
         raise BtfError(f"cannot use the cupy backend: {problem}. Use --backend numba or numpy")
     from .cupy_backend import CupyBackend
     return CupyBackend(spec, **options)
+
+
+def numba_kernels_cached(dtype: str = "float64") -> bool:
+    """True when this process has compiled the Numba kernels for ``dtype`` or their on-disk cache holds
+    them (a first run compiles for about half a minute; the CLI says so before it starts)."""
+    try:
+        from .kernels import numba_kernels
+    except ImportError:
+        return True  # no Numba: nothing to compile
+    dispatchers = (numba_kernels.rrr_run_trials, numba_kernels.rrr_run)
+    if all(any(dtype in str(sig[0]) for sig in d.signatures) for d in dispatchers):
+        return True
+    try:  # numba's cache index (a private API; when it changes, assume a compile)
+        return all(any(dtype in str(key[0]) for key in d._cache._cache_file._load_index()) for d in dispatchers)
+    except Exception:
+        return False

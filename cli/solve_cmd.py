@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import resolve_spec, run_task, solver_options
+from .options import resolve_spec, resumable, run_task, solver_options
 
 
 @click.group()
@@ -19,6 +19,7 @@ def _multiplier_specs():
 @solve.command()
 @click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
 @solver_options(_multiplier_specs())
+@resumable
 def multiplier(bits, out, **opts):
     """Discover an exact BITS x BITS-bit multiplier from its full truth table."""
     from btflearn.tasks import multiplier as make, multiplier_spec

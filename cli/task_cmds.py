@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from .options import resolve_spec, run_task, solver_options
+from .options import resolve_spec, resumable, run_task, solver_options
 
 
 def task_spec(module: str, name: str = "SPEC"):
@@ -158,6 +158,7 @@ def _local_ca_network(task, spec):
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read the fitted model back as a local rule per cell (when the neighbourhood fits the ring).")
 @solver_options(SPECS["ca"].defaults)
+@resumable
 def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, out, **opts):
     """Learn an elementary cellular automaton: a random ring state -> the state STEPS updates later."""
     task, pool, default_arch = build_ca(rule, width, steps, radius, data_seed, n_train + n_test)
@@ -182,6 +183,7 @@ def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, ou
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read a one-step torus model back as the rule each cell implements.")
 @solver_options(LIFE_SPECS)
+@resumable
 def life(rule, shape, steps, data_seed, n_train, n_test, local, recover, arch, out, **opts):
     """Learn a Life-like cellular automaton (default Conway's B3/S23) on a torus."""
     resolve_spec(opts, LIFE_SPECS[1]["on" if local else "off"])
@@ -208,6 +210,7 @@ def life(rule, shape, steps, data_seed, n_train, n_test, local, recover, arch, o
               help="The reference auto8/16/32.dat (k = 3, 4, 5) or fresh random vectors.")
 @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of random vectors.")
 @solver_options(task_spec("autoencoder"))
+@resumable
 def autoencoder(k, data, data_seed, arch, out, **opts):
     """Binary autoencoder: 2^k random binary vectors mapped to themselves (reference: auto16, 16-4-16-16)."""
     from btflearn.tasks import autoencoder as make, autoencoder_arch, load_autoencoder
@@ -230,6 +233,7 @@ def autoencoder(k, data, data_seed, arch, out, **opts):
 @click.option("--mnist4", is_flag=True, help="The shipped mnist4 images (16 one-hot generators, arch 16-256-256).")
 @click.option("--data-seed", type=int, default=0, show_default=True)
 @solver_options(task_spec("decoder"))
+@resumable
 def decoder(vectors, length, code_bits, code, mnist4, data_seed, arch, out, **opts):
     """Decoder with free inputs: the network must produce every target from a code it chooses
     (reference rand16: 16 random 16-bit vectors from 4 code bits, 4-16-16)."""
@@ -253,6 +257,7 @@ def decoder(vectors, length, code_bits, code, mnist4, data_seed, arch, out, **op
 @SPECS["logic"].decorate
 @_generalization_options(256, 9744)
 @solver_options(SPECS["logic"].defaults)
+@resumable
 def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch, out, **opts):
     """Logic-network inference: learn a random layered teacher circuit from random input/output pairs."""
     teacher, pool, default_arch = build_logic(kind, layers, width, p, teacher_seed, data_seed, n_train + n_test)
@@ -267,6 +272,7 @@ def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch
 @SPECS["classify"].decorate
 @_generalization_options(512, None)
 @solver_options(SPECS["classify"].defaults)
+@resumable
 def classify(data, n_train, n_test, arch, out, **opts):
     """Classification with analog inputs and argmax readout (optdigits: 64-64-10, sigma 5). The exact
     accuracy is the classification accuracy. Exits 0 whether or not every training item is right."""
