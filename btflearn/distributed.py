@@ -200,98 +200,115 @@ def run_on_dask(problem, trial_ids, seed, scheduler, time_limit=None, stop_on_fi
     and closes what was started.
     """
     distributed = _require_distributed()
-    run_id = uuid.uuid4().hex[:8]
-    stop_name, topic = f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
-    live, lock = {}, threading.Lock()
-    max_iter = problem.settings.max_iter
-
-    def on_event(event):
-        msg = event[1]
-        with lock:
-            live[msg["trial"]] = msg
-
     with connect(scheduler) as client:
-        where = _scheduler_name(client)
-        stop = distributed.Event(stop_name, client=client)
-        client.subscribe_topic(topic, on_event)
-        t0 = time.perf_counter()
-        deadline = None if time_limit is None else time.time() + float(time_limit)
-        futures = {}
-        results, workers, backend_name = [], {}, None
-        cancelled, stop_sent = [], False
-
-        def report():
-            if progress is None:
-                return
-            done = {r.trial for r in results}
-            with lock:
-                running = sorted((k, m["iters"], m["gap"]) for k, m in live.items() if k not in done)
-                live_best = [m["best"] for k, m in live.items() if k not in done]
-            progress(dict(elapsed=time.perf_counter() - t0, running=running, finished=len(results),
-                          trials=len(trial_ids), solved=sum(r.solved for r in results),
-                          best_gap=min(live_best + [r.best_gap for r in results] + [math.inf]),
-                          max_iter=max_iter))
-
-        def cancel_rest():
-            nonlocal stop_sent
-            rest = [f for f in futures if not f.done()]
-            if rest:
-                client.cancel(rest)
-            if not stop_sent:
-                stop_sent = True
-                with contextlib.suppress(Exception):
-                    stop.set()
-            return rest
-
+        run = _DaskRun(client, distributed, problem, trial_ids, progress)
         try:
-            shared = client.scatter(problem, broadcast=True, hash=False)  # replicated: survives a worker
-            for k in trial_ids:
-                fut = client.submit(_run_trial, shared, k, int(seed), deadline, stop_name, topic, backend,
-                                    key=f"btflearn-trial-{k}-{run_id}", pure=False, retries=RETRIES)
-                futures[fut] = k
-            pending = distributed.as_completed(list(futures), loop=client.loop)
-            last_report = time.perf_counter()
-            while not pending.is_empty():
-                batch = pending.next_batch(block=False)
-                if not batch:
-                    time.sleep(0.05)
-                    if time.perf_counter() - last_report > 0.5:
-                        last_report = time.perf_counter()
-                        report()
-                    continue
-                for fut in batch:
-                    try:
-                        trial_result, backend_used, worker = fut.result()
-                    except BtfError:
-                        raise
-                    except Exception as exc:
-                        if type(exc).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError"):
-                            raise BtfError(f"trial {futures[fut]} could not run on the cluster at {where}: "
-                                           f"{exc}") from exc
-                        raise
-                    if trial_result is None:
-                        continue
-                    results.append(trial_result)
-                    workers[trial_result.trial] = worker
-                    backend_name = backend_name or backend_used
-                    if trial_result.solved and stop_on_first and not stop_sent:
-                        cancelled = sorted(futures[f] for f in cancel_rest())
-                report()
-                if stop_sent:  # the rest of this batch had finished too and is reported above
-                    break
+            run.submit(seed, None if time_limit is None else time.time() + float(time_limit), backend)
+            run.collect(stop_on_first)
         except BaseException:  # Ctrl-C, a failed trial: cancel what was submitted, then close
             with contextlib.suppress(Exception):
-                cancel_rest()
+                run.cancel_rest()
             raise
         finally:
+            run.close()
+        seconds = time.perf_counter() - run.t0
+    return assemble(problem, run.results, len(trial_ids), seed, seconds, run.backend,
+                    scheduler=run.where, workers=run.workers, cancelled=run.cancelled)
+
+
+class _DaskRun:
+    """The driver's side of a distributed fit: submitted trials, their results, live progress."""
+
+    def __init__(self, client, distributed, problem, trial_ids, progress):
+        self.client, self.distributed, self.problem = client, distributed, problem
+        self.trial_ids, self.progress = list(trial_ids), progress
+        run_id = uuid.uuid4().hex[:8]
+        self.run_id, self.stop_name, self.topic = run_id, f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
+        self.where = _scheduler_name(client)
+        self.stop = distributed.Event(self.stop_name, client=client)
+        self.live, self.lock = {}, threading.Lock()   # trial -> its latest progress event
+        client.subscribe_topic(self.topic, self._on_event)
+        self.futures, self.results, self.workers, self.cancelled = {}, [], {}, []
+        self.backend, self.stop_sent = None, False
+        self.t0 = time.perf_counter()
+
+    def _on_event(self, event):
+        msg = event[1]
+        with self.lock:
+            self.live[msg["trial"]] = msg
+
+    def submit(self, seed, deadline, backend):
+        shared = self.client.scatter(self.problem, broadcast=True, hash=False)  # replicated: survives a worker
+        for k in self.trial_ids:
+            fut = self.client.submit(_run_trial, shared, k, int(seed), deadline, self.stop_name, self.topic,
+                                     backend, key=f"btflearn-trial-{k}-{self.run_id}", pure=False,
+                                     retries=RETRIES)
+            self.futures[fut] = k
+
+    def collect(self, stop_on_first):
+        """Take in finished trials as they come; the first solution cancels the rest."""
+        pending = self.distributed.as_completed(list(self.futures), loop=self.client.loop)
+        last_report = time.perf_counter()
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                time.sleep(0.05)
+                if time.perf_counter() - last_report > 0.5:
+                    last_report = time.perf_counter()
+                    self.report()
+                continue
+            for fut in batch:
+                trial_result, backend_used, worker = self._result(fut)
+                if trial_result is None:
+                    continue
+                self.results.append(trial_result)
+                self.workers[trial_result.trial] = worker
+                self.backend = self.backend or backend_used
+                if trial_result.solved and stop_on_first and not self.stop_sent:
+                    self.cancelled = sorted(self.futures[f] for f in self.cancel_rest())
+            self.report()
+            if self.stop_sent:  # the rest of this batch had finished too and is reported above
+                break
+
+    def _result(self, fut):
+        try:
+            return fut.result()
+        except BtfError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError"):
+                raise BtfError(f"trial {self.futures[fut]} could not run on the cluster at {self.where}: "
+                               f"{exc}") from exc
+            raise
+
+    def report(self):
+        if self.progress is None:
+            return
+        done = {r.trial for r in self.results}
+        with self.lock:
+            running = sorted((k, m["iters"], m["gap"]) for k, m in self.live.items() if k not in done)
+            live_best = [m["best"] for k, m in self.live.items() if k not in done]
+        self.progress(dict(elapsed=time.perf_counter() - self.t0, running=running, finished=len(self.results),
+                           trials=len(self.trial_ids), solved=sum(r.solved for r in self.results),
+                           best_gap=min(live_best + [r.best_gap for r in self.results] + [math.inf]),
+                           max_iter=self.problem.settings.max_iter))
+
+    def cancel_rest(self) -> list:
+        rest = [f for f in self.futures if not f.done()]
+        if rest:
+            self.client.cancel(rest)
+        if not self.stop_sent:
+            self.stop_sent = True
             with contextlib.suppress(Exception):
-                client.unsubscribe_topic(topic)
-            if not stop_sent:  # nothing left running; drop the Event's state on the scheduler
-                with contextlib.suppress(Exception):
-                    stop.clear()
-        seconds = time.perf_counter() - t0
-    return assemble(problem, results, len(trial_ids), seed, seconds, backend_name, scheduler=where,
-                    workers=workers, cancelled=cancelled)
+                self.stop.set()
+        return rest
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic(self.topic)
+        if not self.stop_sent:  # nothing left running; drop the Event's state on the scheduler
+            with contextlib.suppress(Exception):
+                self.stop.clear()
 
 
 def map_points(scheduler, fn, points, shared=None, progress=None, describe=None):

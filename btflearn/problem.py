@@ -13,7 +13,8 @@ import numpy as np
 
 from .dataset import INPUT_MODES, Dataset
 from .errors import BtfError
-from .network import Network, parse_arch
+from .arch import parse_arch
+from .network import Network
 
 DTYPES = ("float64", "float32")
 

@@ -55,7 +55,7 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
 
     from .bench import PROBLEMS, _bench_spec, _prepared_state
     from .kernels.graph import kernel_graph
-    from .network import parse_arch
+    from .arch import parse_arch
 
     from .kernels import numba_kernels as k
     projections, item_pass, node_concur, weight_update = _loops()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -200,7 +199,8 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     and not found, 130 on Ctrl-C (after saving the checkpoint of a run with --out)."""
     from btflearn import rundir
     from btflearn.backends import numba_kernels_cached
-    from btflearn.network import Network, parse_arch
+    from btflearn.arch import parse_arch
+    from btflearn.network import Network
     from btflearn.report import fit_report
     from btflearn.solver import fit
 

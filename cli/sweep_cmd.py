@@ -6,7 +6,6 @@ the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py).
 one single-trial fit per run (btflearn.grid.settings_sweep)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click

@@ -52,7 +52,7 @@ def test_throughput_rows_start_from_the_same_running_state():
     from btflearn.backends import KernelSpec, make_backend
     from btflearn.bench import PROBLEMS, _prepared_state
     from btflearn.kernels.graph import kernel_graph
-    from btflearn.network import parse_arch
+    from btflearn.arch import parse_arch
     arch, make = PROBLEMS["2x2"]
     net, data = parse_arch(arch), make()
     G = kernel_graph(net, 3.0)

@@ -432,7 +432,7 @@ def test_bench_cupy_without_gpu_is_a_clear_error():
     if cupy_available():
         pytest.skip("a GPU is present")
     out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
-                          "--backend", "cupy", "--problems", "2x2", "--seconds", "0.1", "--solve-seeds", ""],
+                          "--backends", "cupy", "--problems", "2x2", "--seconds", "0.1", "--solve-seeds", ""],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "error: cannot use the cupy backend" in out.stderr and "Traceback" not in out.stderr
