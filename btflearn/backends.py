@@ -233,10 +233,11 @@ def numba_kernels_cached(dtype: str = "float64") -> bool:
         from .kernels import numba_kernels
     except ImportError:
         return True  # no Numba: nothing to compile
+    # a run uses one of the two layouts (whole trials per thread, the usual one, or items split)
     dispatchers = (numba_kernels.rrr_run_trials, numba_kernels.rrr_run)
-    if all(any(dtype in str(sig[0]) for sig in d.signatures) for d in dispatchers):
+    if any(any(dtype in str(sig[0]) for sig in d.signatures) for d in dispatchers):
         return True
     try:  # numba's cache index (a private API; when it changes, assume a compile)
-        return all(any(dtype in str(key[0]) for key in d._cache._cache_file._load_index()) for d in dispatchers)
+        return any(any(dtype in str(key[0]) for key in d._cache._cache_file._load_index()) for d in dispatchers)
     except Exception:
         return False

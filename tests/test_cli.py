@@ -99,3 +99,29 @@ def test_progress_line_fits_80_columns():
                                       best_gap=0.123456, elapsed=1e5))
     view = ProgressView
     assert view.LABEL + view.BAR + len(text) + view.ELAPSED + 3 <= 80, text
+
+
+def test_a_first_run_says_it_compiles(monkeypatch):
+    from types import SimpleNamespace
+
+    from btflearn import backends
+    from btflearn.kernels import numba_kernels as nk
+
+    class Index:
+        def __init__(self, keys):
+            self._cache = SimpleNamespace(_cache_file=SimpleNamespace(_load_index=lambda: keys))
+
+    cold = Index({})
+    cold.signatures = []
+    warm = Index({((f"Array(float32, 3, 'C')",), "cpu"): None})
+    warm.signatures = []
+    monkeypatch.setattr(nk, "rrr_run", cold)
+    monkeypatch.setattr(nk, "rrr_run_trials", cold)
+    assert not backends.numba_kernels_cached("float64")
+    r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numpy", "--max-iter", "1"])
+    assert "compiling" not in r.output  # the NumPy backend compiles nothing
+    monkeypatch.setattr(nk, "rrr_run_trials", warm)
+    assert backends.numba_kernels_cached("float32") and not backends.numba_kernels_cached("float64")
+    monkeypatch.setattr(backends, "numba_kernels_cached", lambda dtype: False)
+    r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numba", "--max-iter", "1"])
+    assert "compiling kernels (first run only" in r.output
