@@ -17,6 +17,7 @@ import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -214,6 +215,29 @@ class SweepResult:
     def to_json(self) -> str:
         return to_json(self.to_dict())
 
+    def save(self, directory, task=None) -> list[str]:
+        """sweep.json, every BTF model as model_N{n}_s{seed}.json and, for a cellular automaton ``task``,
+        the local rule read back from each model (rule_N{n}_s{seed}.txt). Returns the file names."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sweep.json").write_text(self.to_json() + "\n")
+        written = ["sweep.json"]
+        for row in self.rows:
+            if row.model is None:
+                continue
+            stem = f"N{row.n_train}_s{row.seed}"
+            row.model.save(out / f"model_{stem}.json")
+            written.append(f"model_{stem}.json")
+            if task is not None and hasattr(task, "neighbourhood"):
+                try:
+                    from .tasks import recover_rule
+                    text = recover_rule(row.model, task).summary()
+                except BtfError as exc:  # no separate local rule (e.g. it wraps the ring): say why
+                    text = f"no local rule read back: {exc}"
+                (out / f"rule_{stem}.txt").write_text(text + "\n")
+                written.append(f"rule_{stem}.txt")
+        return written
+
 
 def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = None,
               baseline: str | None = None, baseline_options: dict | None = None, progress=None,
@@ -382,6 +406,19 @@ class SettingsSweepResult:
 
     def to_json(self) -> str:
         return to_json(self.to_dict())
+
+    def save(self, directory) -> int:
+        """sweep.json, table.md and models/p{point}_s{seed}.json of every solved run; returns how many."""
+        path = Path(directory)
+        (path / "models").mkdir(parents=True, exist_ok=True)
+        (path / "sweep.json").write_text(self.to_json() + "\n")
+        (path / "table.md").write_text(self.describe() + "\n\n" + self.table(markdown=True) + "\n")
+        saved = 0
+        for run in self.runs:
+            if run.solved and run.model is not None:
+                run.model.save(path / "models" / f"p{run.point}_s{run.seed}.json")
+                saved += 1
+        return saved
 
     @classmethod
     def from_dict(cls, data: dict) -> "SettingsSweepResult":

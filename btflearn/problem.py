@@ -21,7 +21,7 @@ DTYPES = ("float64", "float32")
 
 @dataclass(frozen=True)
 class Settings:
-    """The solver's settings (DESIGN: sigma = support, beta = RRR step, gamma = metric rate)."""
+    """The solver's settings: sigma = support (margin sqrt(m/sigma)), beta = RRR step, gamma = metric rate."""
     sigma: float = 3.0
     beta: float = 0.2
     gamma: float | None = None   # None: 1 / max_iter

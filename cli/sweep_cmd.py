@@ -6,7 +6,6 @@ the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py).
 one single-trial fit per run (btflearn.grid.settings_sweep)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 
@@ -73,23 +72,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
                    f"solver {', '.join(f'{k}={v}' for k, v in result.settings['fit'].items() if v is not None)}")
         click.echo(result.table())
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / "sweep.json").write_text(result.to_json() + "\n")
-        written = ["sweep.json"]
-        for row in result.rows:
-            if row.model is None:
-                continue
-            stem = f"N{row.n_train}_s{row.seed}"
-            row.model.save(Path(out) / f"model_{stem}.json")
-            written.append(f"model_{stem}.json")
-            if task is not None and hasattr(task, "neighbourhood"):
-                try:
-                    from btflearn.tasks import recover_rule
-                    text = recover_rule(row.model, task).summary()
-                except Exception as exc:  # no separate local rule (e.g. it wraps the ring): say why
-                    text = f"no local rule read back: {exc}"
-                (Path(out) / f"rule_{stem}.txt").write_text(text + "\n")
-                written.append(f"rule_{stem}.txt")
+        written = result.save(out, task)
         click.echo(f"wrote {', '.join(written)} to {out}", err=True)
     if plot_path:
         plot_sweep(result, plot_path)
@@ -230,14 +213,6 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
         click.echo(result.describe())
         click.echo(result.table(markdown=markdown))
     if out is not None:
-        path = Path(out)
-        (path / "models").mkdir(parents=True, exist_ok=True)
-        (path / "sweep.json").write_text(result.to_json() + "\n")
-        (path / "table.md").write_text(result.describe() + "\n\n" + result.table(markdown=True) + "\n")
-        saved = 0
-        for run in result.runs:
-            if run.solved and run.model is not None:
-                run.model.save(path / "models" / f"p{run.point}_s{run.seed}.json")
-                saved += 1
+        saved = result.save(out)
         click.echo(f"wrote sweep.json, table.md and {saved} solved model(s) (models/p<setting>_s<seed>.json) "
                    f"to {out}", err=True)
