@@ -45,17 +45,22 @@ def _split(text, what) -> list[str]:
     return items
 
 
-def parse_float_list(text, what="value") -> list[float]:
-    """'3,5' -> [3.0, 5.0]; every value finite."""
+def _numbers(text, what, cast, kind) -> list:
     out = []
     for v in _split(text, what):
         try:
-            x = float(v)
+            out.append(cast(v))
         except ValueError:
-            raise BtfError(f"{what}: {v!r} is not a number") from None
-        if not math.isfinite(x):
-            raise BtfError(f"{what}: {v!r} is not a finite number")
-        out.append(x)
+            raise BtfError(f"{what}: {v!r} is not {kind}") from None
+    return out
+
+
+def parse_float_list(text, what="value") -> list[float]:
+    """'3,5' -> [3.0, 5.0]; every value finite, none twice ('3,3.0' is a repeat)."""
+    out = _numbers(text, what, float, "a number")
+    bad = [v for v in out if not math.isfinite(v)]
+    if bad:
+        raise BtfError(f"{what}: {bad[0]!r} is not a finite number")
     if len(set(out)) != len(out):
         raise BtfError(f"{what}: a value is listed twice in {text!r}")
     return out
@@ -91,13 +96,7 @@ def parse_seeds(text) -> list[int]:
 
 def parse_int_list(text, what="value") -> list[int]:
     """'64,128,256' -> [64, 128, 256]."""
-    out = []
-    for v in _split(text, what):
-        try:
-            out.append(int(v))
-        except ValueError:
-            raise BtfError(f"{what}: {v!r} is not an integer") from None
-    return out
+    return _numbers(text, what, int, "an integer")
 
 
 # ----------------------------------------------------------------------------------------- running
