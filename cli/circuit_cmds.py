@@ -174,7 +174,7 @@ def _prove(netlist, dataset, task, bits):
         reference, kind = eda.multiplier_reference(bits), "behavioural a*b"
     elif partial:
         # A partial truth table says nothing outside its items: prove the netlist on its care set only.
-        reference, kind = eda.care_set_reference(dataset), f"{dataset.name} truth table (on its care set)"
+        reference, kind = eda.care_set_reference(dataset), f"{dataset.name} truth table"
     else:
         reference, kind = eda.truth_table_reference(dataset), "truth-table case statement"
     gate = (netlist.name, netlist.read_text())
@@ -185,12 +185,13 @@ def _prove(netlist, dataset, task, bits):
         click.echo(f"  expected {_bits(result.expected)}, got {_bits(result.got)} (wrong outputs: "
                    f"{', '.join(k for k in result.expected if result.got.get(k) != result.expected[k])})")
         sys.exit(1)
-    click.echo(f"PROVED: yosys miter -equiv + sat -prove: equivalent to the {kind} reference")
     if partial:
-        click.echo(f"note: {dataset.name} lists {listed} of the 2^{n_inputs} "
-                   f"input patterns, so the proof covers those patterns only; ABC cec (whole functions) "
-                   f"does not apply")
+        click.echo(f"PROVED: yosys miter -equiv + sat -prove: equal to the {kind} on its care set, the "
+                   f"{listed} input patterns it lists")
+        click.echo(f"note: {dataset.name} lists {listed} of the 2^{n_inputs} input patterns and says nothing "
+                   f"about the others; ABC cec compares whole functions, so it does not apply")
         return
+    click.echo(f"PROVED: yosys miter -equiv + sat -prove: equivalent to the {kind} reference")
     if eda.find_abc() is None:
         click.echo(f"note: {eda.ABC_MISSING}; skipped ABC cec")
         return

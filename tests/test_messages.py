@@ -1,6 +1,7 @@
 """What a user sees on bad input: one clear line naming the file and the problem, no traceback, nothing
 written; and equivalence proofs that are right for partial truth tables and odd file names."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,6 @@ def write_dat(path, dataset, rows):
 
 def xy_blif(net_text):
     """The 2x2 multiplier's BLIF with the .dat port names (x0..x3 in, y0..y3 out)."""
-    import re
     names = {"a0": "x0", "a1": "x1", "b0": "x2", "b1": "x3", "p0": "y0", "p1": "y1", "p2": "y2", "p3": "y3"}
     return re.sub(r"\b(a0|a1|b0|b1|p[0-3])\b", lambda m: names[m.group(1)], net_text)
 
@@ -181,8 +181,10 @@ def test_prove_on_a_partial_truth_table_covers_its_care_set_only(blif_texts, tmp
     part = write_dat(tmp_path / "part.dat", data, [r for r in range(16) if r not in wrong_rows])
     # right on every listed item, wrong only where the file says nothing: proved on the care set
     code, out, _ = run(["verify", bad, "--data", part, "--prove"], capsys)
-    assert code == 0 and "PROVED: yosys" in out and "(on its care set)" in out
-    assert f"lists {16 - len(wrong_rows)} of the 2^4 input patterns" in out
+    listed = 16 - len(wrong_rows)
+    assert code == 0 and "PROVED: yosys" in out
+    assert f"on its care set, the {listed} input patterns it lists" in out
+    assert f"lists {listed} of the 2^4 input patterns" in out
     # the care-set reference still catches a netlist that is wrong inside the care set
     with_wrong = write_dat(tmp_path / "with_wrong.dat", data, list(range(16))[:12] + [int(wrong_rows[0])])
     reference = eda.care_set_reference(read_dat(with_wrong))
@@ -205,6 +207,23 @@ def test_a_proof_counterexample_shows_expected_and_actual_outputs(blif_texts):
     actual = simulate(read_blif("bad.blif", blif_texts[1]), data.inputs[row:row + 1])
     assert [proof.got[f"p{k}"] for k in range(4)] == list((actual[0] > 0).astype(int))
     assert proof.got != proof.expected
+
+
+@pytest.mark.needs_tool("yosys")
+def test_verify_prove_fail_prints_expected_and_actual(blif_texts, tmp_path, capsys, monkeypatch):
+    """Should the simulation and the proof ever disagree, the proof's FAIL shows outputs too."""
+    from btflearn.circuits import export as ex
+    monkeypatch.setattr(ex, "compare_with_dataset", lambda net, data: ex.Comparison(True, data.n_items))
+    bad = tmp_path / "bad.blif"
+    bad.write_text(blif_texts[1])
+    code, out, _ = run(["verify", bad, "--task", "multiplier", "--bits", "2", "--prove"], capsys)
+    assert code == 1 and "FAIL: yosys finds" in out
+    counter = re.search(r"counterexample: (.*)\n\s+expected (.*), got (.*) \(wrong outputs: (.*)\)", out)
+    assert counter, out
+    inputs, expected, got = (dict(kv.split("=") for kv in part.split()) for part in counter.groups()[:3])
+    a, b = int(inputs["a0"]) + 2 * int(inputs["a1"]), int(inputs["b0"]) + 2 * int(inputs["b1"])
+    assert sum(int(expected[f"p{k}"]) << k for k in range(4)) == a * b
+    assert expected != got and counter.group(4)
 
 
 @pytest.mark.needs_tool("yosys")
