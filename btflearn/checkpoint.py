@@ -12,8 +12,8 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
