@@ -12,6 +12,7 @@ import json
 import math
 import os
 import time
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -85,8 +86,9 @@ def _read(path, arrays: bool):
                 return meta, None, None
             state = {k: z[f"state_{k}"] for k in STATE_FIELDS}
             extra = {k[len("extra_"):]: z[k] for k in z.files if k.startswith("extra_")}
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise FormatError(path, f"not a readable btflearn checkpoint ({exc})") from None
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError, zipfile.BadZipFile):
+        # NumPy's own text here (e.g. advice to allow pickle) would mislead: say what the file is not.
+        raise FormatError(path, "not a readable btflearn checkpoint (damaged, or another kind of file)") from None
     return meta, state, extra
 
 

@@ -69,10 +69,18 @@ class Network:
             raise ArchitectureError(f"{n_nodes} nodes cannot hold the bias, {n_inputs} inputs and "
                                     f"{n_outputs} outputs")
         recv, send = edges[:, 0], edges[:, 1]
-        if np.any(recv < n_inputs + 1) or np.any(recv >= n_nodes):
-            raise ArchitectureError("an edge points into the bias node, an input node, or a node that "
-                                    "does not exist")
-        if np.any(send < 0) or np.any(send >= recv):
+        missing = np.flatnonzero((recv < 0) | (recv >= n_nodes) | (send < 0) | (send >= n_nodes))
+        if missing.size:
+            r, s = (int(v) for v in edges[missing[0]])
+            node = r if not 0 <= r < n_nodes else s
+            raise ArchitectureError(f"edge {r} <- {s} refers to node {node}, which does not exist "
+                                    f"(the network has nodes 0..{n_nodes - 1})")
+        into = np.flatnonzero(recv < n_inputs + 1)
+        if into.size:
+            r, s = (int(v) for v in edges[into[0]])
+            raise ArchitectureError(f"edge {r} <- {s} points into the bias node or an input node (nodes "
+                                    f"0..{n_inputs}), which take no inputs")
+        if np.any(send >= recv):
             raise ArchitectureError("every edge must run from a lower-numbered sender to a higher-numbered "
                                     "receiver (node order is a topological order)")
         order = np.lexsort((send, recv))
