@@ -100,16 +100,6 @@ class LifeLikeCA(CellularTask):
         keep = np.isin(count, list(self.survive)) & grid
         return (born | keep).reshape(bits.shape)
 
-    def step(self, states, steps: int | None = None):
-        """The states after ``steps`` updates (default: the task's ``steps``)."""
-        bits, was_bool, squeeze = self._flat(states)
-        steps = self.steps if steps is None else int(steps)
-        if steps < 0:
-            raise BtfError("steps must be >= 0")
-        for _ in range(steps):
-            bits = self._update(bits)
-        return _back(bits, was_bool, squeeze)
-
     def sample(self, n_items: int, seed: int = 0, density: float = 0.5) -> Dataset:
         """``n_items`` random initial states (each cell alive with probability ``density``, 0.5 = uniform
         over states; drawn independently, so repeats are possible) and their images."""
