@@ -68,6 +68,8 @@ class CupyBackend:
         if layout not in LAYOUTS:
             raise BtfError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
         self.cp = cp = cupy
+        if getattr(graph, "support", None) is not None and np.any(graph.support > 0):
+            raise BtfError("the cupy backend has no gate (support) projection yet: use --backend numba")
         self.graph = graph
         self.input_mode, self.beta, self.gamma, self.max_iter = int(input_mode), float(beta), float(gamma), int(max_iter)
         self.layout, self.block = layout, block

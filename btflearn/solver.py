@@ -161,7 +161,7 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
         dtype: str = "float64", polish: int = 0, trial_ids=None, checkpoint=None,
-        checkpoint_every: float = 60.0, resume: bool = False, init=None) -> FitResult:
+        checkpoint_every: float = 60.0, resume: bool = False, init=None, support=None) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
@@ -183,6 +183,9 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     init: warm start from these weights (an (E,) array or a Model of the same network): every trial
     starts with w = init on every item and x, y = the values of init's forward pass, instead of the
     random start (used to continue a solution under other settings, e.g. a larger margin).
+    support: gate projection of the concurred weights (an int for every node, or a (V,) array, 0 = off):
+    a node with support s concurs onto the nearest majority gate of support s (s weights at
+    +-sqrt(m/s), the rest 0), so a late phase converges to gates instead of being rounded after.
     """
     if not isinstance(dataset, Dataset):
         raise BtfError("fit expects a btflearn.Dataset")
@@ -219,12 +222,14 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = DEFAULTS["sigma"], beta
     from .kernels.graph import kernel_graph
     from .kernels.reference import initial_state, project_inputs
 
-    graph = kernel_graph(net, sigma)
+    graph = kernel_graph(net, sigma, support)
     input_mode = INPUT_MODES.index(dataset.input_mode)
     N, E, V = dataset.n_items, net.n_edges, net.n_nodes
     T = min(trials, batch or 16)
     hyper = dict(arch=net.arch, sigma=sigma, beta=beta, gamma=gamma, max_iter=max_iter, gapstop=gapstop,
                  trials=trials, seed=seed, dtype=dtype, polish=int(polish))
+    if support is not None:
+        hyper["support"] = support if np.ndim(support) == 0 else [int(v) for v in graph.support]
     eng = make_backend(backend, graph, dataset.inputs, dataset.outputs, input_mode, beta, gamma, max_iter)
     st = SolverState.empty(T, N, E, V, np.dtype(dtype))
     t0 = time.perf_counter()
