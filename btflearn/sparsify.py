@@ -1,19 +1,25 @@
 """Minimisation between "solved" and "circuit": make an exact model sparse while keeping it exact.
 
-A read-out is exact long before the margins converge, so its nodes are wide threshold gates. This module
-re-expresses every node, one at a time, as the cheapest small gate that keeps the whole network exact on
-every training item:
+A read-out is exact long before the margins converge, so its nodes are wide threshold gates. Logic
+passes re-express every node, one at a time, as the cheapest small gate that keeps the whole network
+exact on every training item:
 
 * care set: node n only matters on the items where flipping its value changes an output (items are
   independent, so one forward pass with n flipped on every item gives them all). On the other items (and
   on input patterns that never occur) its value is free: a don't-care;
-* cheapest gate: over literals (nodes below n that are still used, inputs, the constant) the cheapest of
-  constant, COPY/NOT, AND/OR of 2-4 literals, MAJ3, MAJ5 that agrees with the node on its care items (by
-  the sparsity theorem these are the gates a large margin gives: support at most 5);
+* cheapest gate: over the nodes below n that are still used, the inputs and the constant, the cheapest
+  (in 2-input gates) of constant, COPY/NOT, AND/OR of 2-4 literals, MAJ3, a threshold gate of 3-4
+  inputs with small integer weights, MAJ5, that agrees with the node on its care items (support at most 5,
+  the gates the sparsity theorem promises for a large margin);
 * failing that the node keeps its threshold gate, minus every in-edge it can lose without leaving its
-  care items (smallest |w| first);
+  care items (smallest |w| first); when no node gets cheaper, the widest nodes are removed outright where
+  all their readers can do without them;
 * dead nodes (no path to an output) drop out and give their senders more don't-cares; passes over the
   nodes, outputs first, repeat until nothing changes or the time budget is spent.
+
+Around the passes, RRR continues warm (``btflearn.fit(init=...)``): first the solved network with a larger
+margin (sigma 3), then the sparse network in short runs; every exact read-out is minimised again and the
+smallest circuit (2-input gates by btflearn's own decomposition) is kept.
 
 Every accepted step is checked with a forward pass on every item; the returned model reproduces the data
 exactly (a model that does not, on input, is an error).
@@ -40,7 +46,7 @@ RESOLVE_CHUNK = 5000        # iterations per continuation
 RESOLVE_GAMMA = 1e-4        # metric rate of the continuations
 
 # AIG-style cost of each gate kind (2-input ANDs, NOT free): what the search minimises
-COST = {"const": 0, "copy": 0, "and2": 1, "and3": 2, "and4": 3, "maj3": 4, "maj5": 10}
+COST = {"const": 0, "copy": 0, "and2": 1, "and3": 2, "and4": 3, "maj3": 4, "thr3": 4, "thr4": 6, "maj5": 12}
 WIDE = 1000                 # cost floor of a general threshold gate (per input on top)
 
 
@@ -74,9 +80,12 @@ class _Gate:
     kind: str           # const/copy/and2/and3/and4/maj3/maj5 or "thr"
     fanins: list        # node numbers (0 = the bias, value -1)
     weights: list       # real weights, one per fanin
+    price: int | None = None   # 2-input gates of a small threshold gate (from its decomposition)
 
     @property
     def cost(self) -> int:
+        if self.price is not None:
+            return self.price
         if self.kind in COST:
             return COST[self.kind]
         return WIDE + sum(1 for f, w in zip(self.fanins, self.weights) if w != 0 and f != 0)
@@ -90,6 +99,8 @@ class _State:
         self.n_nodes, self.n_inputs, self.first_btf, self.first_output = (
             net.n_nodes, net.n_inputs, net.first_btf, net.first_output)
         self.targets = outputs
+        self.small_thresholds = True   # also search threshold gates of 3-4 inputs with small integer weights
+        self._score = None             # cached (2-input gates, summed gate cost), see _score
         self.gates = {}
         for n in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[n], net.in_start[n + 1]
@@ -216,6 +227,88 @@ def _majority(lits, cols, kind, flip):
     return _Gate(kind, fanins, weights)
 
 
+
+_THRESHOLD_TABLES = {}
+
+
+def threshold_table(k: int):
+    """Every threshold function of k +-1 inputs, f(x) = sign(w . x + b) with integer |w_j| <= 3
+    (enough for k <= 4) and b of the other parity (never a tie), each with its smallest sum |w|:
+    (truth tables (F,) as ints, bit i = f at the pattern whose bit j is x_j > 0; weights (F, k); b (F,))."""
+    if k in _THRESHOLD_TABLES:
+        return _THRESHOLD_TABLES[k]
+    patterns = np.where((np.arange(1 << k)[:, None] >> np.arange(k)) & 1, 1, -1)
+    best = {}
+    for w in itertools.product(range(-3, 4), repeat=k):
+        if 0 in w:
+            continue   # a zero weight is a gate of smaller support
+        w = np.array(w)
+        span = int(np.abs(w).sum())
+        for b in range(-span - 1, span + 2):
+            if (b + span) % 2 == 0:
+                continue
+            out = patterns @ w + b > 0
+            table = out.reshape((2,) * k)
+            if any(np.array_equal(np.take(table, 0, axis=a), np.take(table, 1, axis=a)) for a in range(k)):
+                continue   # does not depend on every input: a gate of smaller support
+            tt = int(np.sum(out.astype(np.int64) << np.arange(1 << k)))
+            key = (span, abs(b))
+            if tt not in best or key < best[tt][0]:
+                best[tt] = (key, w.copy(), b)
+    tts = np.array(sorted(best), dtype=np.int64)
+    weights = np.array([best[t][1] for t in tts])
+    biases = np.array([best[t][2] for t in tts])
+    prices = np.array([_price(w, b) for w, b in zip(weights, biases)])
+    order = np.lexsort((np.abs(biases), np.abs(weights).sum(axis=1), prices))   # cheapest first
+    _THRESHOLD_TABLES[k] = (tts[order], weights[order], biases[order], prices[order])
+    return _THRESHOLD_TABLES[k]
+
+
+def _price(w, b) -> int:
+    """2-input gates (NOT free) of sign(w . x + b) by btflearn's own decomposition of the gate."""
+    from .circuits.decompose import gate_cost2
+    from .circuits.ir import CONST0, CONST1, Gate as IrGate, lit
+    fanins = [lit(1 + j, bool(x < 0)) for j, x in enumerate(w)]
+    weights = [int(abs(x)) for x in w]
+    if b:
+        fanins.append(CONST1 if b > 0 else CONST0)
+        weights.append(int(abs(b)))
+    return gate_cost2(IrGate("thr", tuple(fanins), tuple(weights)))
+
+
+def _find_threshold(values: np.ndarray, target: np.ndarray, k: int, chunk: int = 4096):
+    """Columns (k of them) and (w, b) of the simplest threshold gate sign(w . x + b) over them that
+    equals ``target`` on every row of ``values`` (P, K) +-1, or None. Rows are the care items."""
+    K = values.shape[1]
+    if K < k:
+        return None
+    tts, weights, biases, prices = threshold_table(k)
+    bits = (values > 0).astype(np.int64)
+    t = target.astype(bool)
+    combos = np.array(list(itertools.combinations(range(K), k)), dtype=np.int64)
+    for start in range(0, len(combos), chunk):
+        cs = combos[start:start + chunk]                               # (C, k)
+        idx = np.zeros((cs.shape[0], bits.shape[0]), dtype=np.int64)  # pattern index per (combo, item)
+        for j in range(k):
+            idx |= bits[:, cs[:, j]].T << j
+        one = np.left_shift(1, idx)
+        on = np.bitwise_or.reduce(np.where(t[None, :], one, 0), axis=1)
+        off = np.bitwise_or.reduce(np.where(t[None, :], 0, one), axis=1)
+        ok = (on & off) == 0
+        if not ok.any():
+            continue
+        rows = np.flatnonzero(ok)
+        fits = ((tts[None, :] & on[rows, None]) == on[rows, None]) & ((tts[None, :] & off[rows, None]) == 0)
+        hit = np.flatnonzero(fits.any(axis=1))
+        if hit.size:
+            # the simplest function (the table is sorted by weight size) over all fitting combos
+            first = np.argmax(fits[hit], axis=1)
+            r = int(np.argmin(first))
+            f = int(first[r])
+            return [int(c) for c in cs[rows[hit[r]]]], weights[f], int(biases[f]), int(prices[f])
+    return None
+
+
 def _cheapest(state: _State, n: int, care: np.ndarray, usable: np.ndarray, budget: int):
     """The cheapest small gate for node n that agrees with its value on the care items, or None."""
     target = state.values[care, n] > 0
@@ -259,11 +352,32 @@ def _cheapest(state: _State, n: int, care: np.ndarray, usable: np.ndarray, budge
             gate = _majority(lits, cols, "maj3", False)
             if best is None or gate.cost < best.cost:
                 best = gate
+    if state.small_thresholds and (best is None or best.cost > 2):
+        cand = _threshold_candidates(state, n, usable)
+        for k, limit in ((3, 28), (4, 20)):
+            if best is not None and best.cost <= k - 1:
+                break
+            found = _find_threshold(state.values[care][:, cand[:limit]], target, k)
+            if found is not None:
+                cols, w, b, price = found
+                gate = _Gate(f"thr{k}", [0] + [cand[c] for c in cols], [-float(b)] + [float(x) for x in w], price)
+                if best is None or gate.cost < best.cost:
+                    best = gate
     if best is None and MAX_SUPPORT >= 5:
         cols = _find_maj5(agree, budget)
         if cols is not None and len({lits[j][0] for j in cols}) == 5:
             best = _majority(lits, cols, "maj5", False)
     return best
+
+
+def _threshold_candidates(state: _State, n: int, usable: np.ndarray) -> list:
+    """Nodes a small threshold gate for n may read, most promising first: n's own fanins by |w|, then
+    the inputs, then the other used nodes (latest first)."""
+    gate = state.gates[n]
+    own = [f for _, f in sorted(((-abs(w), f) for f, w in zip(gate.fanins, gate.weights) if f != 0 and w != 0))]
+    rest = [m for m in range(1, state.first_btf) if m not in own]
+    rest += [m for m in range(n - 1, state.first_btf - 1, -1) if usable[m] and m not in own]
+    return own + rest
 
 
 def _trim(state: _State, n: int, care: np.ndarray) -> _Gate | None:
@@ -319,6 +433,7 @@ def _cost(state: _State, alive=None) -> int:
 
 def _logic_passes(state: _State, deadline, max_passes: int, progress, log: list, stage: str) -> bool:
     """Re-express the used nodes, outputs first, until a pass changes nothing; False if out of time."""
+    state._score = None
     for _ in range(max_passes):
         changed = 0
         for n in range(state.n_nodes - 1, state.first_btf - 1, -1):
@@ -340,10 +455,75 @@ def _logic_passes(state: _State, deadline, max_passes: int, progress, log: list,
                 changed += 1
             else:   # cannot happen by the care-set argument; kept as the guard that makes it a guarantee
                 state.gates[n], state.values = old_gate, old_values
+        if changed == 0:   # no single node gets cheaper: try removing the widest nodes outright
+            for n in sorted((m for m, g in state.gates.items() if g.cost >= WIDE and state.alive()[m]),
+                            key=lambda m: -state.gates[m].cost):
+                if deadline is not None and time.perf_counter() > deadline:
+                    return False
+                changed += _eliminate(state, n)
         _note(state, log, progress, stage, changed=changed)
         if changed == 0:
             return True
     return True
+
+
+def _eliminate(state: _State, n: int) -> int:
+    """Re-express every reader of node n without it (the cheapest small gate, else its own gate minus
+    the edge from n), keeping every item exact; keep the result if the used gates cost less. 1 if kept."""
+    before = _cost(state)
+    saved_gates, saved_values = dict(state.gates), state.values.copy()
+    readers = [c for c in range(n + 1, state.n_nodes)
+               if any(f == n and w != 0 for f, w in zip(state.gates[c].fanins, state.gates[c].weights))]
+    for c in readers:
+        alive = state.alive()
+        if not alive[c]:
+            continue
+        usable = alive.copy()
+        usable[n] = False
+        care = state.care(c)
+        gate = _cheapest(state, c, care, usable, MAJ5_BUDGET)
+        if gate is None:
+            old = state.gates[c]
+            weights = [0.0 if f == n else w for f, w in zip(old.fanins, old.weights)]
+            trial = _Gate("thr", old.fanins, weights)
+            if old.kind != "thr" or not np.array_equal(state.eval(trial, state.values[care]), state.values[care, c]):
+                state.gates, state.values = saved_gates, saved_values
+                return 0
+            gate = trial
+        state.gates[c] = gate
+        state.forward(c)
+    if state.exact() and not state.alive()[n] and _cost(state) < before:
+        return 1
+    state.gates, state.values = saved_gates, saved_values
+    return 0
+
+
+def _score(state: _State) -> tuple:
+    """How a whole network is compared: 2-input gates (NOT free) of its simplified circuit by btflearn's
+    own decomposition (circuits.stats), then the summed gate costs. Cached on the state."""
+    if getattr(state, "_score", None) is None:
+        from .circuits.extract import extract
+        from .circuits.simplify import simplify
+        from .circuits.stats import circuit_stats
+        model = _to_model(state, None)
+        net = simplify(extract(model, state.values[:, 1:state.n_inputs + 1]).network)
+        state._score = (circuit_stats(net)["gates2"], _cost(state))
+    return state._score
+
+
+def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage):
+    """Logic passes from ``model`` with unit-weight gates only and with small threshold gates too (which
+    one ends cheaper depends on the start); the cheaper state and whether the passes finished in time."""
+    best = None
+    for small in (False, True):
+        state = _State(model, inputs, targets)
+        state.small_thresholds = small
+        finished = _logic_passes(state, deadline, max_passes, progress, log, stage + (" +thr" if small else ""))
+        if best is None or _score(state) < _score(best[0]):
+            best = (state, finished)
+        if not finished:
+            return best[0], False
+    return best
 
 
 def _note(state, log, progress, stage, **extra):
@@ -393,11 +573,18 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
         run = fit(dataset, arch=model.network, init=model, sigma=ANNEAL_SIGMA, gamma=RESOLVE_GAMMA,
                   max_iter=anneal + 1, polish=anneal, gapstop=1e-9, seed=seed, time_limit=left, backend=backend)
         exact = run.solved and np.array_equal(run.model.predict(inputs), targets)
-        if exact:
-            state = _State(run.model, inputs, targets)
+        starts = [model, run.model] if exact else [model]
         _note(state, report.steps, progress, f"anneal sigma {ANNEAL_SIGMA:g}" + ("" if exact else ": lost exactness"))
-    finished = _logic_passes(state, deadline, max_passes, progress, report.steps, "logic")
-    best, best_cost, best_state = _to_model(state, model), _cost(state), state
+    else:
+        starts = [model]
+    state, finished = None, True
+    for start in starts:   # the solved model and its annealed continuation, each minimised; the cheaper wins
+        trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic")
+        if state is None or _score(trial) < _score(state):
+            state = trial
+        if not finished:
+            break
+    best, best_cost, best_state = _to_model(state, model), _score(state), state
     stale, k = 0, 0
     while resolve and finished and stale < patience:
         left = None if deadline is None else deadline - time.perf_counter()
@@ -414,9 +601,9 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
             stale += 1
             _note(best_state, report.steps, progress, f"resolve sigma {sigma:g}: lost exactness", kept=False)
             continue
-        trial = _State(run.model, inputs, targets)
-        finished = _logic_passes(trial, deadline, max_passes, progress, report.steps, f"resolve sigma {sigma:g}")
-        cost = _cost(trial)
+        trial, finished = _best_logic(run.model, inputs, targets, deadline, max_passes, progress, report.steps,
+                                      f"resolve sigma {sigma:g}")
+        cost = _score(trial)
         if cost < best_cost:
             best_state, best, best_cost, stale = trial, _to_model(trial, model), cost, 0
         else:
@@ -453,8 +640,10 @@ def _to_model(state: _State, model: Model) -> Model:
         for f, w in pairs.items():
             edges.append((n, f))
             weights[(n, f)] = w * scale
-    net = Network.from_edges(state.n_nodes, state.n_inputs, state.n_nodes - state.first_output, edges,
-                             arch=f"sparse:{model.network.arch}" if model.network.arch else "sparse")
+    arch = "sparse:" + model.network.arch if model is not None and model.network.arch else "sparse"
+    net = Network.from_edges(state.n_nodes, state.n_inputs, state.n_nodes - state.first_output, edges, arch=arch)
+    if model is None:
+        return Model(net, np.array([weights[(int(r), int(s))] for r, s in zip(net.receivers, net.senders)]))
     w = np.array([weights[(int(r), int(s))] for r, s in zip(net.receivers, net.senders)])
     hyper = dict(model.hyperparameters or {})
     hyper["minimised"] = True
