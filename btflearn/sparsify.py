@@ -101,6 +101,7 @@ class _State:
         self.targets = outputs
         self.small_thresholds = True   # also search threshold gates of 3-4 inputs with small integer weights
         self._score = None             # cached (2-input gates, summed gate cost), see _score
+        self.observability = True      # don't-cares also where a node's value cannot reach an output
         self.gates = {}
         for n in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[n], net.in_start[n + 1]
@@ -317,6 +318,10 @@ def _cheapest(state: _State, n: int, care: np.ndarray, usable: np.ndarray, budge
         # True = sign(+1): the bias (-1) with weight -1; False: weight +1 (an input edge with weight 0
         # keeps the network's "one real input per node" rule)
         return _Gate("const", [0, 1], [-1.0 if value else 1.0, 0.0])
+    if not state.observability:   # sampled data: a node is re-expressed over the inputs it learned to read
+        own = np.zeros_like(usable)
+        own[[f for f, w in zip(state.gates[n].fanins, state.gates[n].weights) if w != 0]] = True
+        usable = usable & own
     nodes = [0] + [m for m in range(1, n) if usable[m]]
     # literals: (node, sign) for both polarities; the bias node has value -1 so (0, -1) is True
     lits = [(m, s) for m in nodes for s in (1, -1)]
@@ -375,7 +380,7 @@ def _threshold_candidates(state: _State, n: int, usable: np.ndarray) -> list:
     the inputs, then the other used nodes (latest first)."""
     gate = state.gates[n]
     own = [f for _, f in sorted(((-abs(w), f) for f, w in zip(gate.fanins, gate.weights) if f != 0 and w != 0))]
-    rest = [m for m in range(1, state.first_btf) if m not in own]
+    rest = [m for m in range(1, state.first_btf) if m not in own and usable[m]]
     rest += [m for m in range(n - 1, state.first_btf - 1, -1) if usable[m] and m not in own]
     return own + rest
 
@@ -442,7 +447,7 @@ def _logic_passes(state: _State, deadline, max_passes: int, progress, log: list,
             alive = state.alive()
             if not alive[n]:
                 continue
-            care = state.care(n)
+            care = state.care(n) if state.observability else np.ones(state.values.shape[0], dtype=bool)
             gate = _cheapest(state, n, care, alive, MAJ5_BUDGET)
             if gate is None or gate.cost >= state.gates[n].cost:
                 gate = _trim(state, n, care) if state.gates[n].kind == "thr" else None
@@ -480,7 +485,7 @@ def _eliminate(state: _State, n: int) -> int:
             continue
         usable = alive.copy()
         usable[n] = False
-        care = state.care(c)
+        care = state.care(c) if state.observability else np.ones(state.values.shape[0], dtype=bool)
         gate = _cheapest(state, c, care, usable, MAJ5_BUDGET)
         if gate is None:
             old = state.gates[c]
@@ -511,13 +516,14 @@ def _score(state: _State) -> tuple:
     return state._score
 
 
-def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage):
+def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage, observability=True):
     """Logic passes from ``model`` with unit-weight gates only and with small threshold gates too (which
     one ends cheaper depends on the start); the cheaper state and whether the passes finished in time."""
     best = None
     for small in (False, True):
         state = _State(model, inputs, targets)
         state.small_thresholds = small
+        state.observability = observability
         finished = _logic_passes(state, deadline, max_passes, progress, log, stage + (" +thr" if small else ""))
         if best is None or _score(state) < _score(best[0]):
             best = (state, finished)
@@ -538,7 +544,7 @@ def _note(state, log, progress, stage, **extra):
 def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMIT, progress=None,
              seed: int = 0, resolve: bool = True, sigmas=RESOLVE_SIGMAS, chunk: int = RESOLVE_CHUNK,
              patience: int = 4, backend: str = "auto", max_passes: int = 20,
-             anneal: int = ANNEAL_ITERATIONS):
+             anneal: int = ANNEAL_ITERATIONS, observability: bool | None = None):
     """A sparse model equivalent to ``model`` on every item of ``dataset`` and a SparsifyReport.
 
     ``model`` must reproduce ``dataset`` exactly (sign readout, +-1 inputs). Two stages alternate:
@@ -548,6 +554,10 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     again and kept when its gates cost less. It stops after ``patience`` continuations in a row that did
     not help, or at ``time_limit`` seconds (None: no limit); the best model so far is returned.
     ``progress`` is called with a dict after every step; ``seed`` seeds the continuations.
+    ``observability``: also treat as don't-cares the items on which a node's value does not reach an
+    output. None (default): only for a complete truth table; on sampled data a node keeps its value on
+    every training item, since a choice made there also decides unseen inputs (measured: with them, rule
+    30 at 64 items lost test accuracy).
     """
     if getattr(model, "readout", "sign") != "sign" or dataset.readout != "sign":
         raise BtfError("sparsify needs sign readout: argmax outputs are not a Boolean circuit")
@@ -560,6 +570,9 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
         raise BtfError(f"time_limit must be positive, got {time_limit!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
+    if observability is None:
+        n_in = inputs.shape[1]
+        observability = n_in <= 24 and len({row.tobytes() for row in inputs > 0}) == 1 << n_in
     targets = np.asarray(dataset.outputs, dtype=np.float64)
     state = _State(model, inputs, targets)
     if not state.exact():
@@ -579,7 +592,8 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
         starts = [model]
     state, finished = None, True
     for start in starts:   # the solved model and its annealed continuation, each minimised; the cheaper wins
-        trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic")
+        trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic",
+                                      observability)
         if state is None or _score(trial) < _score(state):
             state = trial
         if not finished:
@@ -602,7 +616,7 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
             _note(best_state, report.steps, progress, f"resolve sigma {sigma:g}: lost exactness", kept=False)
             continue
         trial, finished = _best_logic(run.model, inputs, targets, deadline, max_passes, progress, report.steps,
-                                      f"resolve sigma {sigma:g}")
+                                      f"resolve sigma {sigma:g}", observability)
         cost = _score(trial)
         if cost < best_cost:
             best_state, best, best_cost, stale = trial, _to_model(trial, model), cost, 0
