@@ -62,17 +62,20 @@ class SparsifyReport:
     alive_after: int
     stopped: str                      # "converged" or "time limit"
     steps: list = field(default_factory=list)   # one dict per pass
+    max_support: int = 0              # widest used node after: nonzero in-edges, the bias edge counted
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("seconds", "passes", "edges_before", "edges_after", "gates_before",
-                                              "gates_after", "alive_before", "alive_after", "stopped", "steps")}
+                                              "gates_after", "alive_before", "alive_after", "stopped", "steps",
+                                              "max_support")}
 
     def summary(self) -> str:
         def kinds(d):
             return ", ".join(f"{k} {v}" for k, v in sorted(d.items()) if v)
         return (f"minimised in {self.seconds:.1f} s ({self.passes} passes, {self.stopped}): used nodes "
                 f"{self.alive_before} -> {self.alive_after}, edges with nonzero weight {self.edges_before} -> "
-                f"{self.edges_after}; gates {kinds(self.gates_after)}")
+                f"{self.edges_after}; widest node {self.max_support} inputs (bias counted); gates "
+                f"{kinds(self.gates_after)}")
 
 
 @dataclass
@@ -194,8 +197,8 @@ def _find_maj5(agree: np.ndarray, budget: int):
     """Five columns with at most two disagreeing per row (depth-first, fewest disagreements first)."""
     bad = ~agree
     order = np.argsort(bad.sum(axis=0), kind="stable")
-    if bad.shape[1] < 5 or bad[:, order[:5]].sum(axis=1).max(initial=0) > 2 * 5:
-        pass
+    if bad.shape[1] < 5:
+        return None
     count = np.zeros(bad.shape[0], dtype=np.int32)
     chosen = []
     spent = [0]
@@ -632,6 +635,8 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     report.edges_after = _edges(final, alive)
     report.gates_after = _kinds(final, alive)
     report.alive_after = int(alive[final.first_btf:].sum())
+    report.max_support = max((sum(1 for w in g.weights if w != 0) for n, g in final.gates.items() if alive[n]),
+                             default=0)
     report.stopped = "converged" if finished else "time limit"
     return out, report
 

@@ -75,7 +75,7 @@ def test_multiplier2_stays_exact_and_small():
     small, report = sparsify(run.model, data, time_limit=20, resolve=True, chunk=200, patience=1,
                              backend="numpy", anneal=200)
     assert np.array_equal(small.predict(data.inputs), data.outputs)
-    assert max(supports(small).values()) <= 5
+    assert max(supports(small).values()) <= 5 and report.max_support == max(supports(small).values())
     assert report.edges_after < report.edges_before
     small_kinds = ("const", "copy", "and2", "and3", "and4", "maj3", "maj5", "thr1", "thr2", "thr3", "thr4", "thr5")
     assert all(k in small_kinds for k in report.gates_after), report.gates_after
