@@ -585,7 +585,8 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
                             {}, int(alive[state.first_btf:].sum()), 0, "converged")
     if resolve and anneal:
         from .solver import fit
-        left = None if deadline is None else max(deadline - time.perf_counter(), 0.1)
+        # at most a third of the budget: the logic passes are what must finish
+        left = None if deadline is None else max((deadline - time.perf_counter()) / 3, 0.1)
         run = fit(dataset, arch=model.network, init=model, sigma=ANNEAL_SIGMA, gamma=RESOLVE_GAMMA,
                   max_iter=anneal + 1, polish=anneal, gapstop=1e-9, seed=seed, time_limit=left, backend=backend)
         exact = run.solved and np.array_equal(run.model.predict(inputs), targets)

@@ -99,7 +99,10 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
     if minimise and dataset is not None:
         from btflearn.sparsify import DEFAULT_TIME_LIMIT, sparsify
         ex.check_solved(model, dataset)
-        model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT)
+        def show(step):
+            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
+                       err=True)
+        model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=show)
         report.append(done.summary())
     circuit = ex.extract_circuit(model, dataset)
     report.append(circuit.describe())
