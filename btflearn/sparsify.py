@@ -40,7 +40,7 @@ DEFAULT_TIME_LIMIT = 60.0   # seconds; the 3x3 multiplier finishes in a few
 MAX_SUPPORT = 5             # widest gate (inputs, constant included) the search builds
 MAJ5_BUDGET = 20000         # search nodes spent looking for one MAJ5
 RESOLVE_SIGMAS = (8.0,)     # margin parameters of the warm RRR continuations of the sparse net, in turn
-ANNEAL_SIGMA = 3.0          # the first continuation (the solved, dense network) grows the margin to this
+ANNEAL_SIGMAS = (3.0, 4.0, 5.0)  # the first continuation (the solved, dense network): these margins in turn
 ANNEAL_ITERATIONS = 20000
 RESOLVE_CHUNK = 5000        # iterations per continuation
 RESOLVE_GAMMA = 1e-4        # metric rate of the continuations
@@ -583,17 +583,24 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     alive = state.alive()
     report = SparsifyReport(0.0, 0, _edges(state, alive), 0, _kinds(state, alive),
                             {}, int(alive[state.first_btf:].sum()), 0, "converged")
+    starts = [model]
     if resolve and anneal:
         from .solver import fit
-        # at most a third of the budget: the logic passes are what must finish
-        left = None if deadline is None else max((deadline - time.perf_counter()) / 3, 0.1)
-        run = fit(dataset, arch=model.network, init=model, sigma=ANNEAL_SIGMA, gamma=RESOLVE_GAMMA,
-                  max_iter=anneal + 1, polish=anneal, gapstop=1e-9, seed=seed, time_limit=left, backend=backend)
-        exact = run.solved and np.array_equal(run.model.predict(inputs), targets)
-        starts = [model, run.model] if exact else [model]
-        _note(state, report.steps, progress, f"anneal sigma {ANNEAL_SIGMA:g}" + ("" if exact else ": lost exactness"))
-    else:
-        starts = [model]
+        # at most a third of the budget: the logic passes are what must finish. The largest margin whose
+        # continuation still ends exact becomes a second start.
+        stop = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / 3
+        for sigma in ANNEAL_SIGMAS:
+            left = None if stop is None else stop - time.perf_counter()
+            if left is not None and left < 0.5:
+                break
+            run = fit(dataset, arch=model.network, init=model, sigma=sigma, gamma=RESOLVE_GAMMA,
+                      max_iter=anneal + 1, polish=anneal, gapstop=1e-9, seed=seed, time_limit=left,
+                      backend=backend)
+            exact = run.solved and run.iterations > anneal and np.array_equal(run.model.predict(inputs), targets)
+            _note(state, report.steps, progress, f"anneal sigma {sigma:g}" + ("" if exact else ": lost exactness"))
+            if exact:
+                starts.append(run.model)
+                break
     state, finished = None, True
     for start in starts:   # the solved model and its annealed continuation, each minimised; the cheaper wins
         trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic",
