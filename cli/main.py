@@ -21,6 +21,8 @@ COMMANDS = {
                          "Train continuous MLP/CNN/RNN nets by projections (JAX) vs Adam."),
     "sweep": ("btflearn.cli.sweep_cmd", "sweep", "Generalization over training-set sizes; solver-settings grids."),
     "plot-gap": ("btflearn.cli.plot_cmd", "plot_gap", "Plot the gap against iterations of finished runs."),
+    "circuit-bench": ("btflearn.cli.circuit_bench_cmd", "circuit_bench",
+                      "Learned circuits vs ABC and references (gates, AIG ANDs, minimisation time)."),
 }
 
 
