@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Dataset": "dataset", "Model": "model", "load_model": "model", "Network": "network",
     "parse_arch": "arch", "fit": "solver", "FitResult": "trials", "TrialResult": "trials",
-    "Problem": "problem", "Settings": "problem",
+    "Problem": "problem", "Settings": "problem", "sparsify": "sparsify",
     "BtfError": "errors", "FormatError": "errors", "ArchitectureError": "errors",
     "NotSolvedError": "errors",
 }

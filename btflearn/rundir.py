@@ -3,7 +3,8 @@
 DIR/task.json     the task and its options (so ``--resume DIR`` rebuilds the same data)
 DIR/checkpoint.npz  the state of an unfinished run (btflearn.checkpoint)
 DIR/model.json    the returned model          DIR/result.json  the run's report (btflearn.report)
-DIR/circuit.*     the verified netlists of a solved model
+DIR/model.min.json  the minimised model (btflearn.sparsify), exact on the same items
+DIR/circuit.*     the verified netlists of the (minimised) solved model
 
 Outputs are written into a hidden folder inside DIR and then moved into place, and circuit files that the
 new model does not produce are removed, so DIR never holds a model beside a circuit of another run.
@@ -78,3 +79,42 @@ def _replace(path: Path, text: str):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def save_run(directory, result, dataset, report: dict, minimise_time: float | None = None, progress=None,
+             note=lambda text: None) -> list[str]:
+    """Write a fit's outputs: model.json, result.json (``report``, completed here with the circuit and
+    minimisation statistics) and, for a solved model whose circuit can be written, the minimised model
+    (unless ``minimise_time`` is 0) and its verified netlists. ``note(text)`` hears why no circuit was
+    written; ``progress`` gets the minimisation's steps. Returns the file names."""
+    from .circuits import export_all, no_circuit_reason
+    from .dataset import Dataset
+    from .report import write_result
+
+    out = Path(directory)
+
+    def write(folder):
+        result.model.save(folder / "model.json")
+        if result.solved:
+            data = dataset
+            if result.codes is not None:  # free inputs: the circuit maps the learned codes to the outputs
+                data = Dataset(result.codes, dataset.outputs, readout=dataset.readout, name=dataset.name,
+                               output_names=dataset.output_names)
+            reason = no_circuit_reason(result.model, data)
+            if reason:
+                report["circuit"] = f"not exported: {reason}"
+                note(f"no circuit written: {reason}")
+            else:
+                model = result.model
+                if minimise_time != 0:
+                    from .sparsify import DEFAULT_TIME_LIMIT, sparsify
+                    model, done = sparsify(model, data, time_limit=minimise_time or DEFAULT_TIME_LIMIT,
+                                           progress=progress, seed=int(result.hyperparameters.get("seed", 0)))
+                    model.save(folder / "model.min.json")
+                    report["minimise"] = done.to_dict()
+                report["circuit"] = export_all(model, data, folder)
+                report["circuit"]["files"] = {k: str(out / Path(v).name)
+                                              for k, v in report["circuit"].get("files", {}).items()}
+        write_result(folder, report)
+
+    return write_outputs(out, write)

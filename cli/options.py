@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import time
 from pathlib import Path
@@ -29,10 +30,11 @@ def _spec_default(specs, key):
     return None, text
 
 
-def solver_options(specs=None):
+def solver_options(specs=None, writes_circuit: bool = True):
     """Decorator adding the solver options (--arch --sigma ... --scheduler) with the defaults of ``specs``:
     a btflearn.tasks.RunSpec, or ``(option name, {size: RunSpec})`` for a task whose defaults depend on
-    its size (the options then default to None; ``resolve_spec`` fills them in). --help shows them."""
+    its size (the options then default to None; ``resolve_spec`` fills them in). --help shows them.
+    ``writes_circuit``: also --minimise/--no-minimise and --minimise-time (commands that write circuits)."""
     from btflearn.tasks import RunSpec
     specs = specs or RunSpec()
     d = {key: _spec_default(specs, key) for key in SPEC_KEYS}
@@ -82,6 +84,15 @@ def solver_options(specs=None):
                               "'btflearn[dask]'). "
                               "Default: none, in-process."),
         ]
+        if writes_circuit:
+            opts += [
+                click.option("--minimise/--no-minimise", default=True, show_default=True,
+                             help="Before writing the circuit, make the solved model sparse while it stays "
+                                  "exact (btflearn.sparsify); model.json keeps the read-out, model.min.json "
+                                  "the minimised model the circuit is made of."),
+                click.option("--minimise-time", type=click.FloatRange(0, min_open=True), default=None,
+                             show_default="60", metavar="S", help="Time budget of the minimisation in seconds."),
+            ]
         for opt in reversed(opts):
             f = opt(f)
         return f
@@ -149,7 +160,7 @@ class ProgressView:
 
 RESUMED_SETTINGS = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "dtype", "polish")
 SOLVER_PARAMS = set(SPEC_KEYS) | {"seed", "time_limit", "backend", "dtype", "out", "polish", "all_trials",
-                                  "quiet", "resume", "scheduler"}
+                                  "quiet", "resume", "scheduler", "minimise", "minimise_time"}
 
 
 def resumable(f):
@@ -248,7 +259,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         click.echo(f"test accuracy on {test_dataset.n_items} items: per-bit {report['test_per_bit']:.4f}, "
                    f"exact {report['test_exact']:.4f}")
     if out is not None:
-        write_outputs(Path(out), result, dataset, report)
+        write_outputs(Path(out), result, dataset, report, opts)
     stopped = checkpoint is not None and checkpoint.exists()  # the time limit stopped a resumable run
     if stopped:
         click.echo(f"stopped at the time limit; the run is saved: continue it with\n  {resume_cmd} "
@@ -261,29 +272,23 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     return result, report
 
 
-def write_outputs(out: Path, result, dataset, report):
-    """model.json, result.json and, for a solved model, the verified circuit files, written together."""
-    from btflearn.report import write_result
-    from btflearn.rundir import write_outputs as publish
+def write_outputs(out: Path, result, dataset, report, opts: dict):
+    """The run's files (btflearn.rundir.save_run), with the minimisation's progress on stderr."""
+    from btflearn.rundir import save_run
 
-    def write(folder):
-        result.model.save(folder / "model.json")
-        if result.solved:
-            from btflearn.circuits import export_all, no_circuit_reason
-            from btflearn.dataset import Dataset
-            data = dataset
-            if result.codes is not None:  # free inputs: the circuit maps the learned codes to the outputs
-                data = Dataset(result.codes, dataset.outputs, readout=dataset.readout, name=dataset.name,
-                               output_names=dataset.output_names)
-            reason = no_circuit_reason(result.model, data)
-            if reason:
-                report["circuit"] = f"not exported: {reason}"
-                click.echo(f"no circuit written: {reason}", err=True)
-            else:
-                report["circuit"] = export_all(result.model, data, folder)
-                report["circuit"]["files"] = {k: str(out / Path(v).name)
-                                              for k, v in report["circuit"].get("files", {}).items()}
-        write_result(folder, report)
+    quiet = opts.get("quiet")
+    last = [-math.inf]
 
-    written = publish(out, write)
+    def show(step):  # a line every 5 s at most
+        if not quiet and time.perf_counter() - last[0] > 5:
+            last[0] = time.perf_counter()
+            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
+                       err=True)
+
+    minimise_time = opts.get("minimise_time") if opts.get("minimise", True) else 0
+    written = save_run(out, result, dataset, report, minimise_time, show, lambda text: click.echo(text, err=True))
+    if "minimise" in report and not quiet:
+        m = report["minimise"]
+        click.echo(f"minimised in {m['seconds']:.1f} s ({m['stopped']}): used nodes {m['alive_before']} -> "
+                   f"{m['alive_after']}, edges {m['edges_before']} -> {m['edges_after']}", err=True)
     click.echo(f"wrote {', '.join(written)} to {out}")

@@ -83,7 +83,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
 @sweep.command("ca")
 @SPECS["ca"].decorate
 @_sweep_options("64,128,256", 10_256)
-@solver_options(SPECS["ca"].defaults)
+@solver_options(SPECS["ca"].defaults, writes_circuit=False)
 def sweep_ca(rule, width, steps, radius, data_seed, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
              plot_path, as_json, arch, out, **opts):
     """Elementary CA: rule, ring width and steps as in `btflearn solve ca`."""
@@ -95,7 +95,7 @@ def sweep_ca(rule, width, steps, radius, data_seed, ns, seeds, pool, baseline, b
 @sweep.command("life")
 @SPECS["life"].decorate
 @_sweep_options("128,256,512", 10_512)
-@solver_options(SPECS["life"].defaults)
+@solver_options(SPECS["life"].defaults, writes_circuit=False)
 def sweep_life(rule, shape, steps, data_seed, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
                plot_path, as_json, arch, out, **opts):
     """Life-like CA on a torus, as in `btflearn solve life`."""
@@ -107,7 +107,7 @@ def sweep_life(rule, shape, steps, data_seed, ns, seeds, pool, baseline, baselin
 @sweep.command("logic")
 @SPECS["logic"].decorate
 @_sweep_options("64,128,256,512", 10_000)
-@solver_options(SPECS["logic"].defaults)
+@solver_options(SPECS["logic"].defaults, writes_circuit=False)
 def sweep_logic(kind, layers, width, p, teacher_seed, data_seed, ns, seeds, pool, baseline, baseline_steps,
                 baseline_lr, plot_path, as_json, arch, out, **opts):
     """Random teacher circuit, as in `btflearn solve logic` (reference: pool of 10,000 items)."""
@@ -119,7 +119,7 @@ def sweep_logic(kind, layers, width, p, teacher_seed, data_seed, ns, seeds, pool
 @sweep.command("classify")
 @SPECS["classify"].decorate
 @_sweep_options("128,256,512", None)
-@solver_options(SPECS["classify"].defaults)
+@solver_options(SPECS["classify"].defaults, writes_circuit=False)
 def sweep_classify(data, ns, seeds, pool, baseline, baseline_steps, baseline_lr, plot_path, as_json, arch,
                    out, **opts):
     """Classification (optdigits); the pool is the whole shipped file (--pool truncates it). Exact

@@ -126,3 +126,18 @@ def test_a_first_run_says_it_compiles(monkeypatch):
     monkeypatch.setattr(backends, "numba_kernels_cached", lambda dtype: False)
     r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numba", "--max-iter", "1"])
     assert r.exit_code == 1 and "compiling kernels (first run only" in r.output and "not solved" in r.output
+
+
+def test_solve_minimises_before_writing_the_circuit(tmp_path):
+    r = run(["solve", "multiplier", "--bits", "2", "--quiet", "--out", str(tmp_path / "m")])
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "m" / "result.json").read_text())
+    assert report["minimise"]["alive_after"] <= report["minimise"]["alive_before"]
+    from btflearn import load_model
+    from btflearn.tasks import multiplier
+    small = load_model(tmp_path / "m" / "model.min.json")
+    assert small.accuracy(multiplier(2)) == (1.0, 1.0)
+    assert report["circuit"]["gates"] <= report["minimise"]["alive_after"]
+    r = run(["solve", "multiplier", "--bits", "2", "--quiet", "--no-minimise", "--out", str(tmp_path / "raw")])
+    assert r.returncode == 0 and not (tmp_path / "raw" / "model.min.json").exists()
+    assert "minimise" not in json.loads((tmp_path / "raw" / "result.json").read_text())
