@@ -100,21 +100,6 @@ def find_abc():
     return None
 
 
-def tool_versions() -> dict:
-    """{'yosys': version line or None, 'abc': version line or None}."""
-    out = {"yosys": None, "abc": None}
-    yosys = find_yosys()
-    if yosys:
-        run = subprocess.run(yosys + ["-V"], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-        out["yosys"] = run.stdout.strip().split(" (")[0] or None
-    abc = find_abc()
-    if abc:
-        run = subprocess.run([abc, "-q", "version"], capture_output=True, text=True, timeout=30,
-                             stdin=subprocess.DEVNULL)
-        out["abc"] = (run.stdout.strip().splitlines() or [None])[0]
-    return out
-
-
 def _run(command, cwd, timeout, tool):
     try:
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,

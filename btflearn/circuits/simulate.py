@@ -95,16 +95,3 @@ def all_patterns(n_inputs: int) -> np.ndarray:
         raise BtfError(f"exhaustive simulation is limited to 24 inputs, got {n_inputs}")
     p = np.arange(1 << n_inputs, dtype=np.int64)
     return ((p[:, None] >> np.arange(n_inputs)) & 1).astype(bool)
-
-
-def first_mismatch(net: LogicNetwork, inputs, expected):
-    """None if the circuit gives ``expected`` (+-1, (N, n_outputs)) on every row of ``inputs``, else
-    (row, got_row) for the first row that differs."""
-    got = simulate(net, inputs)
-    expected = np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
-        raise BtfError(f"the circuit has {got.shape[1]} outputs, expected {expected.shape[1]}")
-    bad = np.flatnonzero(np.any(got != expected, axis=1))
-    if bad.size == 0:
-        return None
-    return int(bad[0]), got[bad[0]]
