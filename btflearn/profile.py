@@ -23,26 +23,26 @@ def _loops():
         for _ in range(reps):
             for n in range(first_btf, zy.shape[1]):
                 lo, hi = in_start[n], in_start[n + 1]
-                pole = k._plan_block(zw[0], zx[0], lo, hi, 0, N, zy[0, n], delta[n], ya[0, n], pl[0], pi[0])
-                k._apply_block(zw[0], zx[0], lo, hi, 0, N, pl[0], pi[0], pole, wa[0], xa[0])
+                pole = k.plan_block(zw[0], zx[0], lo, hi, 0, N, zy[0, n], delta[n], ya[0, n], pl[0], pi[0])
+                k.apply_block(zw[0], zx[0], lo, hi, 0, N, pl[0], pi[0], pole, wa[0], xa[0])
 
     @njit(cache=True)
     def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta, first_btf,
                   first_output, inputs, labels, beta, gamma, reps):
         for _ in range(reps):
-            k._block_pass(0, 0, zw.shape[2], zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send,
+            k.block_pass(0, 0, zw.shape[2], zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send,
                           in_start, delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
 
     @njit(cache=True)
     def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
         for _ in range(reps):
             for n in range(first_btf, g.shape[1]):
-                k._node_concur(0, n, zw, g, wa, wb, in_start)
+                k.node_concur(0, n, zw, g, wa, wb, in_start)
 
     @njit(cache=True)
     def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, reps):
         for _ in range(reps):
-            k._block_weight_update(0, 0, zw.shape[2], zw, wa, wb, gap_node, item_gap, in_start, first_btf,
+            k.block_weight_update(0, 0, zw.shape[2], zw, wa, wb, gap_node, item_gap, in_start, first_btf,
                                    beta)
 
     return projections, item_pass, node_concur, weight_update

@@ -225,7 +225,7 @@ def _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP):
 
 
 @njit(cache=True, error_model="numpy")  # no zero-division branches: the lock-step loop must vectorise
-def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
+def plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
     """The trio projections (reference.btf_project) of items j0..j0+m at one node, planned: sums in
     pl[SUM_*], y' into YO, kind into pi[0], coefficients into pl[COEF_A], pl[COEF_B] (COEF_A holds r for
     POLE_* plans). If y p > 0 the sign of y is kept; otherwise the sign with the lower bound on its cost
@@ -302,7 +302,7 @@ def _plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
 
 
 @njit(cache=True, inline="always")
-def _apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
+def apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
     """Write the planned trios of items j0..j0+m: a SIMD loop for KEEP and AFFINE, then the POLE_* ones.
     Hot loops index with unsigned columns (no wrap-around test) instead of row slices: every slice takes
     a reference on its parent array, an atomic that threads sharing an array fight over."""
@@ -331,8 +331,8 @@ def btf_project_block(W, X, y, delta, WO, XO):
     pl = np.empty((PLAN_ROWS, N))
     pi = np.empty((PLAN_INT_ROWS, N), np.int64)
     yo = np.empty(N)
-    pole = _plan_block(W, X, 0, W.shape[0], 0, N, y, delta, yo, pl, pi)
-    _apply_block(W, X, 0, W.shape[0], 0, N, pl, pi, pole, WO, XO)
+    pole = plan_block(W, X, 0, W.shape[0], 0, N, y, delta, yo, pl, pi)
+    apply_block(W, X, 0, W.shape[0], 0, N, pl, pi, pole, WO, XO)
     return yo
 
 
@@ -366,7 +366,7 @@ def bilinear_project_into(w, x, c, wo, xo):
     pi[0, 0] = kind
     WO = np.empty((k, 1))
     XO = np.empty((k, 1))
-    _apply_block(W, X, 0, k, 0, 1, pl, pi, kind >= POLE_UP, WO, XO)
+    apply_block(W, X, 0, k, 0, 1, pl, pi, kind >= POLE_UP, WO, XO)
     wo[:] = WO[:, 0]
     xo[:] = XO[:, 0]
     cost = 0.0
@@ -375,15 +375,15 @@ def bilinear_project_into(w, x, c, wo, xo):
     return cost
 
 
-# One RRR iteration of one trial is: pass 1 per block of items (_block_pass), pass 2 per BTF node
-# (_node_concur), pass 3 per block (_block_weight_update), then the trial's gap (_close_iteration).
+# One RRR iteration of one trial is: pass 1 per block of items (block_pass), pass 2 per BTF node
+# (node_concur), pass 3 per block (block_weight_update), then the trial's gap (_close_iteration).
 # rrr_run runs the passes in parallel over (trial, block) or (trial, node), with a barrier between
 # passes; rrr_run_trials gives each thread whole trials and has no barrier inside a chunk of iterations
 # (batched restarts: robust when other processes share the cores). Both do the same operations in the
 # same order per item and trial, so their results are identical for every block size.
 
 @njit(cache=True)
-def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta,
+def block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta,
                 first_btf, first_output, inputs, labels, input_mode, beta, gamma, pending):
     """P_A of every trio of items j0..j1, reflection, value concur, x and y updates, the x/y part of the
     gap; first the metric update left pending by the previous iteration (mean gap ``pending``, 0 = none).
@@ -392,7 +392,7 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
     after its projection, adds its in-edges' reflected copies into num/den (T, V, N scratch) of their
     senders while they are hot, and the x update walks in-edges contiguously again. The sums are taken
     in the same order as sender-major loops (edges sorted by receiver, then sender). Item loops run over
-    unsigned columns c = u0 + i (see _apply_block)."""
+    unsigned columns c = u0 + i (see apply_block)."""
     V = zy.shape[1]
     n_in = first_btf - 1
     m = j1 - j0
@@ -433,8 +433,8 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
     for n in range(first_btf, V):
         lo = in_start[n]
         hi = in_start[n + 1]
-        pole = _plan_block(zwt, zxt, lo, hi, j0, m, zyt[n, j0:j1], delta[n], yat[n, j0:j1], plt, pit)
-        _apply_block(zwt, zxt, lo, hi, j0, m, plt, pit, pole, wat, xat)
+        pole = plan_block(zwt, zxt, lo, hi, j0, m, zyt[n, j0:j1], delta[n], yat[n, j0:j1], plt, pit)
+        apply_block(zwt, zxt, lo, hi, j0, m, plt, pit, pole, wat, xat)
         if n < first_output:
             for i in range(um):
                 c = u0 + i
@@ -474,7 +474,7 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
 
 
 @njit(cache=True)
-def _node_concur(t, n, zw, g, wa, wb, in_start):
+def node_concur(t, n, zw, g, wa, wb, in_start):
     """Weight concur of node n: metric-weighted item mean of the reflected weights, |w_n|^2 = m_n."""
     N = np.uint64(zw.shape[2])
     lo = in_start[n]
@@ -527,7 +527,7 @@ def _support_project(t, n, wb, in_start, support):
 
 
 @njit(cache=True)
-def _block_weight_update(t, j0, j1, zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta):
+def block_weight_update(t, j0, j1, zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta):
     """z_w += beta (w_B - w_A) for items j0..j1, the weight part of their gap, and each item's total gap
     into item_gap."""
     V = gap_node.shape[1]
@@ -609,19 +609,19 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, firs
             t = k // nb
             j0 = (k - t * nb) * block
             if status[t] == RUNNING:
-                _block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
+                block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
                             send, in_start, delta, first_btf, first_output, inputs, labels, input_mode, beta,
                             gamma, pending_mean[t])
         for k in prange(T * n_btf):
             t = k // n_btf
             if status[t] == RUNNING:
-                _node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
+                node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
                 _support_project(t, first_btf + k - t * n_btf, wb, in_start, support)
         for k in prange(T * nb):
             t = k // nb
             j0 = (k - t * nb) * block
             if status[t] == RUNNING:
-                _block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
+                block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
                                      first_btf, beta)
         for t in range(T):
             if status[t] == RUNNING:
@@ -650,14 +650,14 @@ def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delt
             if status[t] != RUNNING:
                 break
             for j0 in range(0, N, block):
-                _block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
+                block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
                             send, in_start, delta, first_btf, first_output, inputs, labels, input_mode, beta,
                             gamma, pending)
             for n in range(first_btf, V):
-                _node_concur(t, n, zw, g, wa, wb, in_start)
+                node_concur(t, n, zw, g, wa, wb, in_start)
                 _support_project(t, n, wb, in_start, support)
             for j0 in range(0, N, block):
-                _block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
+                block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
                                      first_btf, beta)
             pending = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status, gap_out)
         for j0 in range(0, N, block):
