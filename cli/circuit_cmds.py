@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-FORMAT_CHOICES = ["blif", "verilog", "aiger", "dot"]
+FORMAT_CHOICES = ["blif", "verilog", "aiger", "aig", "dot"]
 TASKS = ["multiplier"]
 
 
@@ -106,7 +106,7 @@ def export(model_path, fmt, output, optimize, task, bits, data):
     text = ex.render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe()
                              if not optimize else f"{network.name}: optimised by ABC; {format_stats(result.after)}")
     if output:
-        output.write_text(text)
+        output.write_bytes(text) if isinstance(text, bytes) else output.write_text(text)
         report.append(f"wrote {output} ({fmt})")
         click.echo("\n".join(report))
     else:
@@ -151,7 +151,7 @@ def _prove(netlist, dataset, task, bits):
         reference, kind = eda.multiplier_reference(bits), "behavioural a*b"
     else:
         reference, kind = eda.truth_table_reference(dataset), "truth-table case statement"
-    gate = (netlist.name, netlist.read_text())
+    gate = (netlist.name, netlist.read_bytes() if netlist.suffix.lower() == ".aig" else netlist.read_text())
     result = eda.yosys_equiv(("reference.v", reference), gate)
     if not result.equivalent:
         click.echo(f"FAIL: yosys finds {netlist} differs from the {kind} reference: {result.detail}")
