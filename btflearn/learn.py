@@ -27,6 +27,9 @@ from .errors import BtfError
 
 SLICE_S = 1.0             # shortest training slice between validation checks
 PATIENCE = 6              # slices without a better validation accuracy before a run stops
+RUN_PATIENCE = 6          # extra-seed runs without a better validation accuracy before the search stops
+SIGNAL_Z = 3.0            # a model must beat the constant by this many standard errors of the validation
+                          # accuracy, else the function is taken not to generalize and the search stops
 MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
@@ -82,6 +85,7 @@ class LearnResult:
     candidates: list          # every Candidate tried, best first
     settings: dict
     validation: str           # "given" or "held out N items of train"
+    stopped: str              # why the search ended
 
     def summary(self) -> dict:
         return {
@@ -92,6 +96,7 @@ class LearnResult:
             "ands": self.ands,
             "seconds": round(self.seconds, 2),
             "validation": self.validation,
+            "stopped": self.stopped,
             "chosen": [m.label(self.network.n_outputs) for m in self.members],
             "inputs_used": sorted({int(j) for m in self.members for j in m.inputs}),
             "settings": self.settings,
@@ -139,7 +144,7 @@ def columns(data: Dataset, inputs, rows=None) -> Dataset:
 
 
 def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: int,
-                        budget: float, workdir) -> Candidate:
+                        budget: float, workdir, slice_s: float = SLICE_S) -> Candidate:
     """One run of ``setting`` on a random subset of ``train`` in slices of at least SLICE_S seconds,
     keeping the weights with the best validation accuracy; stops when the run ends, ``budget`` seconds
     are spent, or validation has not improved for PATIENCE slices."""
@@ -150,7 +155,7 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     sub = columns(train, inputs, rows)
     val_x = valid.inputs[:, inputs]
     arch = setting.arch(train.n_outputs)
-    slice_s = max(SLICE_S, budget / 30)
+    slice_s = max(slice_s, budget / 30)
     ckpt = Path(workdir) / f"run-{seed}-{setting.k}-{setting.items}.npz"
     ckpt.unlink(missing_ok=True)
     best = None
@@ -257,7 +262,8 @@ def holdout(train: Dataset, fraction: float, seed: int) -> tuple[Dataset, Datase
 
 
 def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.0, max_ands: int = 5000,
-          seed: int = 0, holdout_fraction: float = 0.25, ensemble: bool = True, log=None) -> LearnResult:
+          seed: int = 0, holdout_fraction: float = 0.25, ensemble: bool = True, log=None,
+          slice_s: float = SLICE_S) -> LearnResult:
     """Learn a circuit for ``train`` (choices judged on ``valid``, or on a held-out part of ``train``)
     within ``time_limit`` seconds and ``max_ands`` AND nodes. ``log`` receives progress lines."""
     t0 = time.perf_counter()
@@ -289,23 +295,41 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             return None
         budget = min(left, (deadline - t0) / runs * 1.5)
         with tempfile.TemporaryDirectory(prefix="btflearn-learn-") as tmp:
-            c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp)
+            c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp, slice_s)
         candidates.append(c)
         say(f"[{time.perf_counter() - t0:6.1f}s] {c.label(n_out):<34} valid {c.valid:.4f} "
             f"train {c.train:.4f} {c.iterations:5d} it")
         return c
 
-    screened = [c for c in (run(st, seed) for st in screen) if c is not None and c.setting.widths]
-    if screened:
+    def best_valid():
+        return max(c.valid for c in candidates)
+
+    p0 = min(max(candidates[0].valid, 0.5), 1 - 1 / valid.n_items)
+    signal = p0 + SIGNAL_Z * np.sqrt(p0 * (1 - p0) / valid.n_items)
+    stopped = "time limit"
+    for k, setting in enumerate(screen):
+        if run(setting, seed) is None:
+            break
+        if k >= 1 and best_valid() < signal:
+            stopped = f"no model beats the constant (best {best_valid():.4f} < {signal:.4f})"
+            break
+    screened = [c for c in candidates if c.setting is not None and c.setting.widths]
+    if screened and best_valid() >= signal:
         best_k = max(screened, key=lambda c: c.valid).setting.k
         for widths, items in capacity:
             run(Setting(best_k, widths, items), seed)
-        extra = seed + 1
+        extra, stale = seed + 1, 0
         while deadline - time.perf_counter() > 2.0:
+            before = best_valid()
             top = max(candidates[1:], key=lambda c: c.valid).setting
             if run(top, extra) is None:
                 break
             extra += 1
+            stale = 0 if best_valid() > before else stale + 1
+            if stale >= RUN_PATIENCE:
+                stopped = f"{RUN_PATIENCE} more runs without a better validation accuracy"
+                break
+    say(f"stopped: {stopped}")
     candidates.sort(key=lambda c: -c.valid)
     choices = [[c] for c in candidates]
     models = [c for c in candidates if c.model is not None]
@@ -320,7 +344,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         net = build_circuit(members, train, patterns, train.name)
         ands = and_count(net)
         if ands > max_ands:
-            say(f"{' + '.join(m.label(n_out) for m in members)}: {ands} ANDs > {max_ands}, next candidate")
+            say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")
             continue
         check_circuit(net, members, patterns)
         from .circuits.simulate import simulate
@@ -328,11 +352,17 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
                              accuracy(simulate(net, valid.inputs), valid), ands, time.perf_counter() - t0,
                              candidates,
                              dict(time_limit=time_limit, max_ands=max_ands, seed=seed, ensemble=ensemble,
-                                  slice_s=SLICE_S, patience=PATIENCE, max_iter=MAX_ITER), how)
-        say(f"chosen: {' + '.join(m.label(n_out) for m in members)}: valid {result.valid_accuracy:.4f}, "
-            f"{ands} ANDs, {result.seconds:.1f} s")
+                                  slice_s=slice_s, patience=PATIENCE, max_iter=MAX_ITER), how, stopped)
+        say(f"chosen: {_names(members, n_out)}")
+        say(f"valid {result.valid_accuracy:.4f}, {ands} ANDs, {result.seconds:.1f} s")
         return result
     raise BtfError("internal error: even the constant circuit was rejected")
+
+
+def _names(members, n_out) -> str:
+    if len(members) == 1:
+        return members[0].label(n_out)
+    return f"majority of {len(members)}: " + ", ".join(m.label(n_out).split(" n=")[0] for m in members)
 
 
 def write_result(result: LearnResult, out_dir, inputs: np.ndarray, extra: dict | None = None) -> dict:

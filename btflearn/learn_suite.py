@@ -138,6 +138,7 @@ def format_table(rows: list, summary: dict) -> str:
         lines.append(f"| {c} | {s['functions']} | {100 * s['mean_valid']:.2f}% | {s['mean_ands']:.0f} |")
     if rows:
         lines += ["", f"{summary['functions']} functions: mean validation accuracy "
-                      f"{100 * summary['mean_valid']:.2f}%, mean {summary['mean_ands']:.0f} ANDs, max "
-                      f"{summary['max_ands']}, {summary['total_seconds']:.0f} s of learning in all"]
+                      f"{100 * summary['mean_valid']:.2f}%,",
+                  f"mean {summary['mean_ands']:.0f} ANDs, max {summary['max_ands']}, "
+                  f"{summary['total_seconds']:.0f} s of learning in all"]
     return "\n".join(lines)
