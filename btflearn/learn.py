@@ -42,9 +42,11 @@ class Setting:
     widths: tuple
     items: int
     sigma: float = 3.0
+    dense: bool = False   # every layer sees every earlier one (skip connections)
 
     def arch(self, n_out: int) -> str:  # no hidden widths: one threshold gate per output
-        return "-".join(str(w) for w in (self.k, *self.widths, n_out))
+        spec = "-".join(str(w) for w in (self.k, *self.widths, n_out))
+        return "dense:" + spec if self.dense and self.widths else spec
 
     def describe(self, n_out: int = 1) -> str:
         return f"{self.arch(n_out)} n={self.items} s={self.sigma:g}"
@@ -125,6 +127,43 @@ def rank_inputs(data: Dataset) -> np.ndarray:
     return np.argsort(-score, kind="stable")
 
 
+def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32) -> tuple[np.ndarray, list]:
+    """Greedy forward selection: add the input whose joint table with the inputs chosen so far best
+    predicts the outputs of ``valid`` (log loss of per-cell frequencies counted on ``train``, smoothed;
+    cells never seen on ``train`` predict the overall frequency). Catches inputs that matter only
+    together with others, which a one-input score misses. Returns the order (the remaining inputs
+    follow by mutual information) and the loss after each pick."""
+    xt, yt = train.inputs > 0, train.outputs > 0
+    xv, yv = valid.inputs > 0, valid.outputs > 0
+    prior = yt.mean(axis=0)
+    chosen, losses = [], []
+    key_t = np.zeros(train.n_items, np.int64)
+    key_v = np.zeros(valid.n_items, np.int64)
+    for _ in range(min(k_max, train.n_inputs, 60)):
+        best = None
+        for j in range(train.n_inputs):
+            if j in chosen:
+                continue
+            kt, kv = 2 * key_t + xt[:, j], 2 * key_v + xv[:, j]
+            cells, inv = np.unique(kt, return_inverse=True)
+            count = np.bincount(inv, minlength=len(cells))
+            pos = np.minimum(np.searchsorted(cells, kv), len(cells) - 1)
+            seen = cells[pos] == kv
+            loss = 0.0
+            for o in range(yt.shape[1]):
+                ones = np.bincount(inv, weights=yt[:, o], minlength=len(cells))
+                p = np.where(seen, (ones[pos] + 0.5) / (count[pos] + 1.0), prior[o])
+                p = np.clip(p, 1e-6, 1 - 1e-6)
+                loss -= np.mean(np.where(yv[:, o], np.log(p), np.log1p(-p)))
+            if best is None or loss < best[0]:
+                best = (loss, j)
+        chosen.append(best[1])
+        losses.append(float(best[0]))
+        key_t, key_v = 2 * key_t + xt[:, best[1]], 2 * key_v + xv[:, best[1]]
+    rest = [int(j) for j in rank_inputs(train) if j not in chosen]
+    return np.array(chosen + rest, dtype=int), losses
+
+
 def accuracy(pred: np.ndarray, data: Dataset) -> float:
     return float((pred == data.outputs).mean())
 
@@ -143,6 +182,18 @@ def columns(data: Dataset, inputs, rows=None) -> Dataset:
                    name=data.name)
 
 
+def distinct(data: Dataset) -> Dataset:
+    """One item per distinct input pattern, labelled by the majority of its items (ties: True). On a few
+    inputs this shrinks the training set a lot, and resolves contradictory items the way the best
+    possible circuit over those inputs would."""
+    patterns, inv = np.unique(data.inputs, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    votes = np.zeros((len(patterns), data.n_outputs))
+    np.add.at(votes, inv, data.outputs)
+    return Dataset(patterns, np.where(votes >= 0, 1.0, -1.0), input_names=list(data.input_names),
+                   output_names=list(data.output_names), name=data.name)
+
+
 def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: int,
                         budget: float, workdir, slice_s: float = SLICE_S) -> Candidate:
     """One run of ``setting`` on a random subset of ``train`` in slices of at least SLICE_S seconds,
@@ -151,8 +202,9 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     from .solver import fit
     t0 = time.perf_counter()
     rng = np.random.default_rng([seed, setting.items, setting.k])
-    rows = rng.permutation(train.n_items)[:setting.items]
-    sub = columns(train, inputs, rows)
+    sub = distinct(columns(train, inputs))
+    if sub.n_items > setting.items:
+        sub = sub.subset(np.sort(rng.permutation(sub.n_items)[:setting.items]))
     val_x = valid.inputs[:, inputs]
     arch = setting.arch(train.n_outputs)
     slice_s = max(slice_s, budget / 30)
@@ -181,13 +233,20 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
                      time.perf_counter() - t0)
 
 
-def plan(n_inputs: int, n_items: int) -> tuple[list, list]:
-    """The screen (one threshold gate with a small margin, which fits comparators and carries; small
-    networks on the top k inputs) and the capacity stage (wider networks, more items, on the best k)."""
-    ks = [k for k in (8, 12, 16, 24, 32) if k < n_inputs] + ([n_inputs] if n_inputs <= 32 else [])
-    screen = [Setting(min(n_inputs, 32), (), min(2048, n_items), LINEAR_SIGMA)]
-    screen += [Setting(k, (8,), min(1024, n_items)) for k in ks]
-    capacity = [((16,), min(1024, n_items)), ((16,), min(2048, n_items))]
+def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
+    """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
+    comparators and carries), then networks on the first ``best_k`` selected inputs (the size of the best
+    table) and a few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-
+    layer network can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give
+    the capacity. Capacity stage: the best setting with more items, and wider."""
+    items = min(1024, n_items)
+    k2 = min(n_inputs, best_k + 4)
+    screen = [Setting(min(n_inputs, 32), (), min(2048, n_items), LINEAR_SIGMA),
+              Setting(best_k, (16, 16), items, 3.0, True),
+              Setting(best_k, (16,), items, 5.0),
+              Setting(best_k, (16, 16), items, 5.0, True),
+              Setting(k2, (16, 16), items, 3.0, True)]
+    capacity = [(items * 2, None), (items, (32, 16))]
     return screen, capacity
 
 
@@ -282,11 +341,13 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         how = "given"
     n_out = train.n_outputs
     deadline = t0 + time_limit * (1 - CIRCUIT_RESERVE)
-    order = rank_inputs(train)
+    order, losses = select_inputs(train, valid)
+    best_k = 1 + int(np.argmin(losses))
     candidates = [constant_candidate(train, valid)]
     say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
         f"constant: valid {candidates[0].valid:.4f}")
-    screen, capacity = plan(train.n_inputs, train.n_items)
+    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
+    screen, capacity = plan(train.n_inputs, train.n_items, best_k)
     runs = len(screen) + len(capacity) + 2
 
     def run(setting, s):
@@ -315,9 +376,9 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             break
     screened = [c for c in candidates if c.setting is not None and c.setting.widths]
     if screened and best_valid() >= signal:
-        best_k = max(screened, key=lambda c: c.valid).setting.k
-        for widths, items in capacity:
-            run(Setting(best_k, widths, items), seed)
+        top = max(screened, key=lambda c: c.valid).setting
+        for items, widths in capacity:
+            run(Setting(top.k, widths or top.widths, min(items, train.n_items), top.sigma, top.dense), seed)
         extra, stale = seed + 1, 0
         while deadline - time.perf_counter() > 2.0:
             before = best_valid()

@@ -118,3 +118,22 @@ def test_categories_and_summary():
     s = summarize(rows)
     assert s["mean_valid"] == pytest.approx(0.8) and s["max_ands"] == 30 and s["categories"]["a"]["functions"] == 2
     assert "80.00%" in format_table(rows, s)
+
+
+def test_greedy_selection_finds_inputs_that_matter_only_together():
+    from btflearn.learn import select_inputs
+    def xor(x):
+        return x[:, 2] ^ x[:, 5]
+    train, valid = sample(800, 11, xor), sample(800, 12, xor)
+    order, losses = select_inputs(train, valid, k_max=4)
+    assert set(order[:2]) == {2, 5} and int(np.argmin(losses)) == 1  # the table of two inputs is best
+    assert sorted(order) == list(range(12))
+
+
+def test_distinct_patterns_take_the_majority_label():
+    from btflearn.learn import distinct
+    data = Dataset([[1, -1], [1, -1], [1, -1], [-1, 1]], [[1], [-1], [1], [-1]])
+    d = distinct(data)
+    assert d.n_items == 2
+    table = {tuple(r): o[0] for r, o in zip(d.inputs, d.outputs)}
+    assert table == {(1.0, -1.0): 1.0, (-1.0, 1.0): -1.0}
