@@ -392,9 +392,11 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
                 break
     say(f"stopped: {stopped}")
     candidates.sort(key=lambda c: -c.valid)
+    if best_valid() < signal:  # nothing generalizes: the smallest circuit scores as well
+        candidates.sort(key=lambda c: c.model is not None)
     choices = [[c] for c in candidates]
     models = [c for c in candidates if c.model is not None]
-    if ensemble and len(models) >= 3:
+    if ensemble and len(models) >= 3 and best_valid() >= signal:
         vote = models[:3]
         score = accuracy(majority([m.predict(valid.inputs) for m in vote]), valid)
         say(f"majority of the best 3: valid {score:.4f}")

@@ -109,7 +109,7 @@ def run_suite(folder, out, time_limit=120.0, max_ands=5000, jobs=1, seed=0, only
     ordered = [rows[name] for name, _, _ in pairs]
     summary = summarize(ordered)
     summary["wall_seconds_this_run"] = round(time.perf_counter() - t0, 1)
-    summary.update(time_limit=time_limit, max_ands=max_ands, jobs=jobs, seed=seed)
+    summary.update(time_limit=time_limit, and_cap=max_ands, jobs=jobs, seed=seed)
     (out / "summary.json").write_text(json.dumps(dict(summary, rows=ordered), indent=1) + "\n")
     (out / "table.md").write_text(format_table(ordered, summary) + "\n")
     return dict(summary, rows=ordered)

@@ -64,6 +64,7 @@ def test_learn_on_noise_stops_early_and_gives_a_small_circuit():
     assert "beats the constant" in result.stopped
     assert result.seconds < 30
     assert abs(result.valid_accuracy - 0.5) < 0.1
+    assert result.ands == 0 and [m.label(1) for m in result.members] == ["constant"]
 
 
 def test_and_cap_and_held_out_validation():
@@ -102,6 +103,7 @@ def test_suite_runs_resumes_and_tabulates(tmp_path):
     row = result["rows"][0]
     assert row["function"] == "ex31" and row["category"] == "comparators" and row["inputs"] == 12
     assert row["valid"] >= 0.95 and (out / "ex31" / "circuit.aig").exists()
+    assert result["max_ands"] == row["ands"] and result["and_cap"] == 5000
     first = (out / "ex31" / "result.json").read_text()
     again = run_suite(folder, out, time_limit=6, jobs=1)  # finished functions are skipped
     assert (out / "ex31" / "result.json").read_text() == first and again["rows"] == result["rows"]
@@ -116,7 +118,8 @@ def test_categories_and_summary():
     rows = [dict(function="ex00", category="a", inputs=3, valid=0.9, ands=10, seconds=1.0),
             dict(function="ex01", category="a", inputs=3, valid=0.7, ands=30, seconds=2.0)]
     s = summarize(rows)
-    assert s["mean_valid"] == pytest.approx(0.8) and s["max_ands"] == 30 and s["categories"]["a"]["functions"] == 2
+    assert s["mean_valid"] == pytest.approx(0.8) and s["max_ands"] == 30 and s["mean_ands"] == 20
+    assert s["categories"]["a"]["functions"] == 2
     assert "80.00%" in format_table(rows, s)
 
 
