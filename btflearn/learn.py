@@ -196,9 +196,10 @@ def distinct(data: Dataset) -> Dataset:
 
 def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: int,
                         budget: float, workdir, slice_s: float = SLICE_S) -> Candidate:
-    """One run of ``setting`` on a random subset of ``train`` in slices of at least SLICE_S seconds,
-    keeping the weights with the best validation accuracy; stops when the run ends, ``budget`` seconds
-    are spent, or validation has not improved for PATIENCE slices."""
+    """One run of ``setting`` on the distinct patterns of the chosen ``inputs`` (a random ``items`` of
+    them at most) in slices of at least ``slice_s`` seconds, keeping the weights with the best validation
+    accuracy; stops when the run ends, ``budget`` seconds are spent (after one slice at least), or
+    validation has not improved for PATIENCE slices."""
     from .solver import fit
     t0 = time.perf_counter()
     rng = np.random.default_rng([seed, setting.items, setting.k])
@@ -215,10 +216,11 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     resume = False
     while True:
         left = budget - (time.perf_counter() - t0)
-        if left <= 0.05:
+        if best is not None and left <= 0.05:
             break
         result = fit(sub, arch=arch, sigma=setting.sigma, max_iter=MAX_ITER, seed=seed,
-                     time_limit=min(slice_s, left), checkpoint=ckpt, resume=resume, checkpoint_every=1e9)
+                     time_limit=max(min(slice_s, left), 0.05), checkpoint=ckpt, resume=resume,
+                     checkpoint_every=1e9)
         resume = True
         score = float((result.model.predict(val_x) == valid.outputs).mean())
         if best is None or score > best[0]:
