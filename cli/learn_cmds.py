@@ -57,8 +57,9 @@ def score(circuit, data):
     result = score_network(net, read_pla(data))
     aig = to_aig(net)
     click.echo(f"{circuit}: {aig.n_gates} ANDs, AIG depth {aig.depth()}")
-    click.echo(f"{100 * result.per_bit:.2f}% of output bits right on {result.items} items "
-               f"({100 * result.exact:.2f}% of items fully right; ports matched {result.matched})")
+    click.echo(f"{100 * result.per_bit:.2f}% of output bits right on {result.items} items, "
+               f"{100 * result.exact:.2f}% of items all right")
+    click.echo(f"ports matched {result.matched}")
 
 
 @click.command("learn-suite")
