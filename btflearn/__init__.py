@@ -8,7 +8,8 @@ __version__ = "0.1.0"
 # (and the CLI's start-up) pulls in neither NumPy nor Numba until they are needed.
 _EXPORTS = {
     "Dataset": "dataset", "Model": "model", "load_model": "model", "Network": "network",
-    "parse_arch": "network", "fit": "solver", "FitResult": "solver", "TrialResult": "solver",
+    "parse_arch": "arch", "fit": "solver", "FitResult": "trials", "TrialResult": "trials",
+    "Problem": "problem", "Settings": "problem",
     "BtfError": "errors", "FormatError": "errors", "ArchitectureError": "errors",
     "NotSolvedError": "errors",
 }

@@ -1,16 +1,34 @@
 """Backends: who runs the RRR iterations. Each one advances a batch of trials (restarts) held in a
-SolverState; the solver above never sees which kernels ran."""
+SolverState; the solver above never sees which kernels ran.
+
+The protocol (``Backend``): built from a KernelSpec; ``run(state, n_iter)`` advances every RUNNING slot
+by up to n_iter iterations and returns their gaps; ``sync_state(state)`` brings a device's copy of the
+state home (a no-op on the host); ``working_bytes()`` and ``layout(T, N, E)`` describe the backend's
+own memory and work split for the benches.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import BtfError
+from .kernels.graph import AT_MAX_ITER, BELOW_GAPSTOP, RUNNING, KernelGraph
 
-RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
 ITEM_BLOCK_MIN = 1024  # items per block below which a trial is not split over threads (see layout)
 BACKENDS = ("auto", "numba", "numpy", "cupy")
+
+
+class KernelSpec(NamedTuple):
+    """What every backend runs: the network's arrays, the data and the RRR constants."""
+    graph: KernelGraph
+    inputs: np.ndarray        # (N, n_in) data (ignored for free inputs)
+    labels: np.ndarray        # (N, n_out)
+    input_mode: int           # INPUT_DATA / INPUT_BINARY / INPUT_ONEHOT
+    beta: float
+    gamma: float
+    max_iter: int
 
 
 @dataclass
@@ -32,15 +50,39 @@ class SolverState:
                            np.full(T, AT_MAX_ITER, np.int64), np.zeros(T))
 
 
-class NumpyBackend:
+class Backend:
+    """The backend protocol, with the host defaults (see the module docstring)."""
+    name = "?"
+
+    def __init__(self, spec: KernelSpec):
+        self.spec = spec
+        self.graph, self.inputs, self.labels, self.input_mode, self.beta, self.gamma, self.max_iter = spec
+
+    def run(self, st: "SolverState", n_iter: int) -> np.ndarray:
+        """Advance every RUNNING slot by up to ``n_iter`` iterations; (T, n_iter) gaps, -1 where a slot did
+        not run. Updates st.iters, st.status (BELOW_GAPSTOP, AT_MAX_ITER) and st.wb."""
+        raise NotImplementedError
+
+    def sync_state(self, st: "SolverState") -> None:
+        """Make ``st`` hold the current state (host backends work on it directly)."""
+
+    def working_bytes(self) -> int:
+        """Bytes the backend holds between calls beside the SolverState."""
+        return 0
+
+    def layout(self, T: int, N: int, E: int) -> str | None:
+        """How the work is split over threads or blocks (None: one way only)."""
+        return None
+
+
+class NumpyBackend(Backend):
     """The reference kernels: slow, obviously right."""
     name = "numpy"
 
-    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter):
+    def __init__(self, spec: KernelSpec):
+        super().__init__(spec)
         from .kernels import reference
         self.ref = reference
-        self.graph, self.inputs, self.labels = graph, inputs, labels
-        self.input_mode, self.beta, self.gamma, self.max_iter = input_mode, beta, gamma, max_iter
 
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
         gap_out = np.full((st.zw.shape[0], n_iter), -1.0)
@@ -59,20 +101,18 @@ class NumpyBackend:
         return gap_out
 
 
-class NumbaBackend:
+class NumbaBackend(Backend):
     """Fused Numba kernels (items innermost), parallel over trials and blocks of items."""
     name = "numba"
 
-    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter, by_trial=None,
-                 block_size=None):
+    def __init__(self, spec: KernelSpec, by_trial=None, block_size=None):
+        super().__init__(spec)
         from .kernels import numba_kernels
         self.k = numba_kernels
         self.by_trial = by_trial  # None: decide per call from the number of trials and threads
         self.block_size = block_size  # items per block; None: see block()
-        self.graph = graph
-        self.inputs = np.ascontiguousarray(inputs, dtype=np.float64)
-        self.labels = np.ascontiguousarray(labels, dtype=np.float64)
-        self.input_mode, self.beta, self.gamma, self.max_iter = input_mode, beta, gamma, max_iter
+        self.inputs = np.ascontiguousarray(spec.inputs, dtype=np.float64)
+        self.labels = np.ascontiguousarray(spec.labels, dtype=np.float64)
         self._scratch = None
 
     def layout(self, T, N, E) -> str:
@@ -83,7 +123,7 @@ class NumbaBackend:
         # whole trials per thread (no barrier inside a chunk), unless there are fewer trials than threads
         # and a trial's items still fill long blocks when split: every row of a block costs a fixed
         # overhead, so halving the blocks of a 3x3/4x4/512-item trial lost more (26-40% on one thread)
-        # than a second core gained; 2048 items on 2 threads ran 1.44x faster split (session 4)
+        # than a second core gained; 2048 items on 2 threads ran 1.44x faster split
         threads = numba.get_num_threads()
         split = T < threads and N // -(-threads // T) >= ITEM_BLOCK_MIN
         return "items" if split else "trials"
@@ -166,9 +206,9 @@ def cupy_available() -> bool:
     return cupy_problem() is None
 
 
-def make_backend(name: str, *args):
-    """The backend called ``name`` (auto: CuPy when it imports and a GPU is present, else Numba when it
-    imports, else NumPy)."""
+def make_backend(name: str, spec: KernelSpec, **options) -> Backend:
+    """The backend called ``name`` for ``spec`` (auto: CuPy when it imports and a GPU is present, else
+    Numba when it imports, else NumPy). ``options`` go to the backend (e.g. NumbaBackend's by_trial)."""
     if name not in BACKENDS:
         raise BtfError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name == "auto":
@@ -176,11 +216,28 @@ def make_backend(name: str, *args):
     if name == "numba":
         if not numba_available():
             raise BtfError("the numba backend needs numba: pip install numba")
-        return NumbaBackend(*args)
+        return NumbaBackend(spec, **options)
     if name == "numpy":
-        return NumpyBackend(*args)
+        return NumpyBackend(spec, **options)
     problem = cupy_problem()
     if problem is not None:
         raise BtfError(f"cannot use the cupy backend: {problem}. Use --backend numba or numpy")
     from .cupy_backend import CupyBackend
-    return CupyBackend(*args)
+    return CupyBackend(spec, **options)
+
+
+def numba_kernels_cached(dtype: str = "float64") -> bool:
+    """True when this process has compiled the Numba kernels for ``dtype`` or their on-disk cache holds
+    them (a first run compiles for about half a minute; the CLI says so before it starts)."""
+    try:
+        from .kernels import numba_kernels
+    except ImportError:
+        return True  # no Numba: nothing to compile
+    # a run uses one of the two layouts (whole trials per thread, the usual one, or items split)
+    dispatchers = (numba_kernels.rrr_run_trials, numba_kernels.rrr_run)
+    if any(any(dtype in str(sig[0]) for sig in d.signatures) for d in dispatchers):
+        return True
+    try:  # numba's cache index (a private API; when it changes, assume a compile)
+        return any(any(dtype in str(key[0]) for key in d._cache._cache_file._load_index()) for d in dispatchers)
+    except Exception:
+        return False

@@ -8,15 +8,16 @@ import time
 import numpy as np
 
 from .backends import RUNNING, SolverState, make_backend
+from .errors import BtfError
 from .dataset import Dataset
-from .network import parse_arch
+from .arch import parse_arch
 
 # name -> (architecture, dataset factory)
 PROBLEMS = {
     "2x2": ("4-4-4-4", lambda: _multiplier(2)),
     "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
     "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
-    "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # the 4-bit default (256 facts, 3024 edges)
+    "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # a 4-bit dense net (256 facts, 3024 edges)
 }
 
 
@@ -40,6 +41,13 @@ WARM_ITERATIONS = 200  # rows are timed from a running state: see throughput()
 _warm_cache: dict = {}
 
 
+def _bench_spec(graph, data):
+    """The RRR constants every bench row runs with (no trial ever stops at max_iter)."""
+    from .backends import KernelSpec
+    from .kernels.graph import INPUT_DATA
+    return KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-4, 10 ** 9)
+
+
 def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
     """A start state (seed 0) of ``trials`` trials, advanced ``warm`` RRR iterations in float64 by
     ``warm_backend`` (default Numba, NumPy without it), then stored as ``dtype``. Every CPU row of one
@@ -56,7 +64,7 @@ def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
         st.status[:] = RUNNING
         st.gapstop[:] = 0.0
         if warm > 0:
-            make_backend(warm_backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9).run(st, warm)
+            make_backend(warm_backend, _bench_spec(graph, data)).run(st, warm)
             st.iters[:] = 0
         _warm_cache.clear()  # keep one problem's state at a time
         _warm_cache[key] = st
@@ -82,7 +90,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)
-    eng = make_backend(backend, graph, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9)
+    eng = make_backend(backend, _bench_spec(graph, data))
     # GPU rows hold thousands of trials: they warm up on the GPU itself
     st = _prepared_state(net, data, graph, trials, dtype, warm, "cupy" if backend == "cupy" else None)
     previous = None
@@ -113,12 +121,11 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
             numba.set_num_threads(previous)
     edge_items = trials * data.n_items * net.n_edges
     state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g))
-    # plus what the backend holds while it runs: its own arrays where it says, else same-size scratch
-    working = getattr(eng, "working_bytes", None)
-    state_bytes += working() if callable(working) else state_bytes
+    # plus what the backend holds while it runs (its kernel-layout copies and scratch)
+    state_bytes += eng.working_bytes()
     return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
                 dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
-                layout=eng.layout(*st.zw.shape) if callable(getattr(eng, "layout", None)) else None,
+                layout=eng.layout(*st.zw.shape),
                 edge_item_iters_per_s=edge_items / statistics.median(times),
                 seconds_per_iter=statistics.median(times),
                 state_bytes_per_edge_item=state_bytes / edge_items)
@@ -152,3 +159,61 @@ def _threads():
         return numba.get_num_threads()
     except ImportError:
         return 1
+
+
+GPU_STATE = 2 ** 25  # edge x items of a batched GPU row (~2 GB with its scratch), at most 4096 trials
+
+
+def bench_configs(backends, dtypes) -> list[tuple]:
+    """(backend, threads, dtype, trials) of every throughput row; the NumPy reference first (it is the
+    ratios' base), then Numba on 1 thread and all threads (and batched restarts, one trial per thread),
+    then CuPy with one trial and a batch of restarts sized per problem (trials None)."""
+    import numba
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    configs = []
+    for backend in backends:
+        if backend == "numba":
+            configs += [("numba", t, d, 1) for t in sorted({1, all_threads}) for d in dtypes]
+            if all_threads > 1:
+                configs += [("numba", all_threads, d, all_threads) for d in dtypes]
+        elif backend == "cupy":
+            configs += [("cupy", None, "float64", 1), ("cupy", None, "float64", None)]
+        else:
+            configs.append((backend, None, "float64", 1))
+    return configs
+
+
+def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False):
+    """Every row of ``btflearn bench``, as it is measured: throughput rows with their ratio to the NumPy
+    row (and CuPy's to the best Numba row) of the same problem in this run, then pass profiles, then
+    time-to-solution rows of the 2x2 and 3x3 multipliers with their default settings."""
+    from .backends import BACKENDS, cupy_problem
+    from .tasks import multiplier_spec
+    for backend in backends:
+        if backend not in BACKENDS:
+            raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if "cupy" in backends and cupy_problem() is not None:
+        raise BtfError(f"cannot use the cupy backend: {cupy_problem()}. Use --backends numpy,numba")
+    configs = bench_configs(backends, dtypes)
+    for problem in problems:
+        if problem not in PROBLEMS:
+            raise BtfError(f"unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
+        base = numba_best = None
+        for backend, threads, dtype, trials in configs:
+            trials = trials or int(min(4096, max(1, GPU_STATE // problem_size(problem))))
+            row = throughput(problem, backend, threads, trials=trials, seconds=seconds, dtype=dtype)
+            base = row["edge_item_iters_per_s"] if backend == "numpy" else base
+            row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
+            if backend == "numba":
+                numba_best = max(numba_best or 0.0, row["edge_item_iters_per_s"])
+            if backend == "cupy":
+                row["ratio_to_numba"] = row["edge_item_iters_per_s"] / numba_best if numba_best else None
+            yield row
+    if profile:
+        from .profile import pass_profile
+        for problem in problems:
+            yield dict(kind="profile", backend="numba", threads=1, dtype="float64",
+                       **pass_profile(problem, seconds=seconds))
+    for bits, seeds in ((2, solve_seeds), (3, solve_3x3_seeds)):
+        if seeds:
+            yield time_to_solution(f"{bits}x{bits}", list(seeds), multiplier_spec(bits).settings())

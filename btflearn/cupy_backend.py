@@ -1,8 +1,8 @@
 """The GPU backend: the CUDA C kernels of kernels/cuda (btf_math.cuh + rrr_kernels.cu) loaded with
 cupy.RawModule, the replicated state kept on the device for a whole fit.
 
-Same interface as NumbaBackend: ``CupyBackend(graph, inputs, labels, input_mode, beta, gamma,
-max_iter).run(st, n_iter) -> gap_out (T, n_iter)`` (-1 where a slot did not run). Traffic per call:
+The Backend protocol of btflearn.backends: ``CupyBackend(spec).run(st, n_iter) -> gap_out (T, n_iter)``
+(-1 where a slot did not run). Traffic per call:
 up, the per-slot bookkeeping the solver owns (iters, status, gapstop: T numbers each) and the full
 state of the slots the solver (re)started since the last call (host ``iters == 0`` and ``RUNNING``);
 down, only what the solver reads (wb, iters, status, gap_out, and the input values when the inputs
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .backends import Backend, KernelSpec
 from .errors import BtfError
+from .kernels.graph import INPUT_DATA, RUNNING
 
-RUNNING = 0
 KERNELS = ("btf_prepare_kernel", "btf_item_pass_kernel", "btf_node_concur_kernel", "btf_weight_update_kernel",
            "btf_close_kernel", "btf_flush_kernel", "btf_trial_kernel")
 LAYOUTS = ("auto", "trial", "grid")
@@ -50,16 +51,16 @@ def _blocks(count: int, block: int) -> int:
     return max(1, (int(count) + block - 1) // block)
 
 
-class CupyBackend:
+class CupyBackend(Backend):
     """CUDA kernels through CuPy, parallel over trials x items (see rrr_kernels.cu).
 
     layout: "trial" runs a whole chunk of iterations in one launch with one block per trial (batched
     restarts; no launch per iteration); "grid" launches the four passes per iteration over
     (trial, item) / (trial, node) grids (many items, few trials); "auto" picks "trial" up to 2048 items.
-    (The threshold is a guess: no GPU was available to measure it.)"""
+    (The threshold is a guess: not yet measured on a GPU.)"""
     name = "cupy"
 
-    def __init__(self, graph, inputs, labels, input_mode, beta, gamma, max_iter, layout="auto", block=None):
+    def __init__(self, spec: KernelSpec, layout="auto", block=None):
         try:
             import cupy
         except Exception as exc:  # ImportError, or a CUDA library that fails to load
@@ -67,10 +68,12 @@ class CupyBackend:
                            "pip install 'btflearn[gpu]'") from exc
         if layout not in LAYOUTS:
             raise BtfError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+        super().__init__(spec)
+        graph, inputs, labels = spec.graph, spec.inputs, spec.labels
         self.cp = cp = cupy
-        self.graph = graph
-        self.input_mode, self.beta, self.gamma, self.max_iter = int(input_mode), float(beta), float(gamma), int(max_iter)
-        self.layout, self.block = layout, block
+        self.input_mode, self.beta, self.gamma, self.max_iter = (int(spec.input_mode), float(spec.beta),
+                                                                 float(spec.gamma), int(spec.max_iter))
+        self.layout_setting, self.block = layout, block
         n_in = graph.first_btf - 1
         inputs = np.asarray(inputs, dtype=np.float64)
         labels = np.asarray(labels, dtype=np.float64)
@@ -123,9 +126,10 @@ class CupyBackend:
             getattr(st, key)[...] = cp.asnumpy(self._dev[key]).transpose(0, 2, 1)
 
     # ------------------------------------------------------------------------------------------ run
-    def _layout(self, N):
-        if self.layout != "auto":
-            return self.layout
+    def layout(self, T, N, E) -> str:
+        """"trial" (one block per trial, a whole chunk per launch) or "grid" (four launches per iteration)."""
+        if self.layout_setting != "auto":
+            return self.layout_setting
         return "trial" if N <= 2048 else "grid"
 
     def run(self, st, n_iter: int) -> np.ndarray:
@@ -161,7 +165,7 @@ class CupyBackend:
         k = self._k
         k["btf_prepare_kernel"]((_blocks(T * gap_out.shape[1], GRID_BLOCK),), (GRID_BLOCK,), args + (i64(0),))
         if n_iter > 0:
-            if self._layout(N) == "trial":
+            if self.layout(T, N, E) == "trial":
                 block = self.block or int(min(256, max(32, 1 << (max(N, V - G.first_btf) - 1).bit_length())))
                 k["btf_trial_kernel"]((T,), (block,), args + (i64(n_iter),))
             else:
@@ -177,7 +181,7 @@ class CupyBackend:
         st.wb[...] = cp.asnumpy(d["wb"])
         st.iters[...] = cp.asnumpy(iters)
         st.status[...] = cp.asnumpy(status)
-        if self.input_mode != 0:
+        if self.input_mode != INPUT_DATA:
             n_in = G.first_btf - 1
             st.zy[:, :, 1:n_in + 1] = cp.asnumpy(d["zy"][:, 1:n_in + 1, :]).transpose(0, 2, 1)
         return cp.asnumpy(gap_out)[:, :n_iter]

@@ -1,7 +1,8 @@
 """Restarts and sweep points on Dask distributed (the optional ``dask`` extra).
 
 Random restarts and sweep points are independent, so they are plain Dask tasks: one task per trial
-(``fit(..., trial_ids=[k], batch=1)``) or per sweep point. Trial k starts from ``SeedSequence([seed, k])``
+(``fit(..., scheduler=...)`` runs each trial as ``fit(..., trial_ids=[k], batch=1)`` on a worker) or per
+sweep point. Trial k starts from ``SeedSequence([seed, k])``
 wherever it runs, so a distributed run gives the same per-trial results as an in-process one.
 
 ``scheduler`` is ``"local"`` (a LocalCluster with one worker process per core), ``"local:N"`` (N worker
@@ -21,26 +22,13 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from .errors import BtfError
-from .solver import FitResult
+from .trials import assemble
 
 CONNECT_TIMEOUT = 5.0    # seconds to reach a scheduler address before giving up
 CHECK_EVERY = 1.0        # seconds between a running trial's progress reports / stop checks
 RETRIES = 2              # re-runs of a task whose worker died or raised
-
-
-@dataclass
-class DistributedFitResult(FitResult):
-    """A FitResult plus where each trial ran."""
-    workers: dict = field(default_factory=dict)    # trial -> address of the worker that finished it
-    scheduler: str = ""                            # the scheduler address the trials ran on
-    cancelled: list = field(default_factory=list)  # trials the first solution cancelled (queued or running)
-
-    def summary(self) -> str:
-        n = len(set(self.workers.values()))
-        return f"{super().summary()} [dask {self.scheduler}, {n} worker(s)]"
 
 
 class _Stopped(Exception):
@@ -172,169 +160,155 @@ class _TrialHook:
                                                    best=float(info["best_gap"])))
 
 
-def _run_trial(dataset, arch, trial, seed, deadline, stop_name, topic, kwargs):
+def _run_trial(problem, trial, seed, deadline, stop_name, topic, backend):
     """One Dask task: trial ``trial`` alone, exactly as it runs inside a batch of an in-process fit.
-    Returns (TrialResult or None when the deadline had passed before it started, backend, hyper, worker)."""
+    Returns (TrialResult or None when the deadline had passed before it started, backend, worker)."""
     from distributed import get_worker
 
     from .solver import fit
 
     worker = get_worker()
     _one_numba_thread()
-    kwargs = dict(kwargs)
+    time_limit = None
     if deadline is not None:
-        remaining = deadline - time.time()
-        if remaining <= 0:  # the run's time limit passed while this trial waited: it never starts
-            return None, None, None, worker.address
-        kwargs["time_limit"] = remaining
-    res = fit(dataset, arch, seed=seed, trial_ids=[trial], batch=1,
-              progress=_TrialHook(worker, trial, stop_name, topic), **kwargs)
-    return res.trials[0], res.backend, res.hyperparameters, worker.address
+        time_limit = deadline - time.time()
+        if time_limit <= 0:  # the run's time limit passed while this trial waited: it never starts
+            return None, None, worker.address
+    s = problem.settings
+    res = fit(problem.dataset, problem.network, sigma=s.sigma, beta=s.beta, gamma=s.gamma, max_iter=s.max_iter,
+              gapstop=s.gapstop, dtype=s.dtype, polish=s.polish, seed=seed, trial_ids=[trial], batch=1,
+              time_limit=time_limit, backend=backend, progress=_TrialHook(worker, trial, stop_name, topic))
+    return res.trials[0], res.backend, worker.address
 
 
-def fit_distributed(dataset, arch, scheduler, trials: int = 1, seed: int = 0, stop_on_first: bool = True,
-                    progress=None, **fit_kwargs) -> DistributedFitResult:
-    """``btflearn.fit`` with one Dask task per trial on ``scheduler`` (see the module docstring).
+def fit_distributed(dataset, arch, scheduler, **fit_kwargs):
+    """``btflearn.fit(dataset, arch, scheduler=scheduler, ...)``: one Dask task per trial."""
+    from .solver import fit
+    return fit(dataset, arch, scheduler=scheduler, **fit_kwargs)
 
-    The result is merged exactly like an in-process run: ``trials`` sorted by index, each with its own
-    iterations, gap and time; the model is the first verified solution in completion order, else the
-    most accurate trial. ``result.workers`` maps each trial to the worker that ran it. With
-    ``stop_on_first`` the first verified solution cancels the other trials (those still queued never
-    start; those running stop at their next check and are listed in ``result.cancelled``). A worker that
-    dies has its trial re-run elsewhere (Dask retries). ``time_limit`` bounds the whole run: a trial
-    stops at the deadline and one not started by then never starts. ``progress`` gets the same dict as
-    ``fit``'s. Ctrl-C cancels the submitted trials and closes what was started.
+
+def run_on_dask(problem, trial_ids, seed, scheduler, time_limit=None, stop_on_first=True, progress=None,
+                backend="auto"):
+    """The trials ``trial_ids`` of ``problem`` as Dask tasks on ``scheduler`` (see the module docstring).
+
+    The result is merged exactly like an in-process run (btflearn.trials.assemble); ``result.workers``
+    maps each trial to the worker that ran it. With ``stop_on_first`` the first verified solution
+    cancels the other trials (those still queued never start; those running stop at their next check
+    and are listed in ``result.cancelled``). A worker that dies has its trial re-run elsewhere (Dask
+    retries). ``time_limit`` bounds the whole run: a trial stops at the deadline and one not started by
+    then never starts. ``progress`` gets the same dict as ``fit``'s. Ctrl-C cancels the submitted trials
+    and closes what was started.
     """
     distributed = _require_distributed()
-    from .dataset import Dataset
-    from .model import Model
-    from .network import parse_arch
-
-    if not isinstance(dataset, Dataset):
-        raise BtfError("fit expects a btflearn.Dataset")
-    net = parse_arch(arch)
-    if net.n_inputs != dataset.n_inputs or net.n_outputs != dataset.n_outputs:
-        raise BtfError(f"architecture {net.arch or arch} has {net.n_inputs} inputs and {net.n_outputs} "
-                       f"outputs but the data has {dataset.n_inputs} and {dataset.n_outputs}")
-    trial_ids = fit_kwargs.pop("trial_ids", None)
-    fit_kwargs.pop("batch", None)  # one trial per task
-    if fit_kwargs.pop("checkpoint", None) is not None or fit_kwargs.pop("resume", False):
-        raise BtfError("checkpoints and resume are for in-process runs; a distributed run has none")
-    if int(trials) < 1:
-        raise BtfError("max_iter and trials must be at least 1")
-    trial_list = list(range(int(trials))) if trial_ids is None else [int(k) for k in trial_ids]
-    if not trial_list or min(trial_list) < 0 or len(set(trial_list)) != len(trial_list):
-        raise BtfError(f"trial_ids must be distinct non-negative integers, got {trial_ids!r}")
-    time_limit = fit_kwargs.pop("time_limit", None)
-    if time_limit is not None and not time_limit > 0:
-        raise BtfError(f"time_limit must be positive, got {time_limit!r}")
-    max_iter = int(fit_kwargs.get("max_iter", 10_000))
-
-    run_id = uuid.uuid4().hex[:8]
-    stop_name, topic = f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
-    live, lock = {}, threading.Lock()
-
-    def on_event(event):
-        msg = event[1]
-        with lock:
-            live[msg["trial"]] = msg
-
     with connect(scheduler) as client:
-        where = _scheduler_name(client)
-        stop = distributed.Event(stop_name, client=client)
-        client.subscribe_topic(topic, on_event)
-        t0 = time.perf_counter()
-        deadline = None if time_limit is None else time.time() + float(time_limit)
-        futures = {}
-        results, workers, hyper, backend = [], {}, None, None
-        cancelled, stop_sent = [], False
-
-        def report():
-            if progress is None:
-                return
-            done = {r.trial for r in results}
-            with lock:
-                running = sorted((k, m["iters"], m["gap"]) for k, m in live.items() if k not in done)
-                live_best = [m["best"] for k, m in live.items() if k not in done]
-            progress(dict(elapsed=time.perf_counter() - t0, running=running, finished=len(results),
-                          trials=len(trial_list), solved=sum(r.solved for r in results),
-                          best_gap=min(live_best + [r.best_gap for r in results] + [math.inf]),
-                          max_iter=max_iter))
-
-        def cancel_rest():
-            nonlocal stop_sent
-            rest = [f for f in futures if not f.done()]
-            if rest:
-                client.cancel(rest)
-            if not stop_sent:
-                stop_sent = True
-                with contextlib.suppress(Exception):
-                    stop.set()
-            return rest
-
+        run = _DaskRun(client, distributed, problem, trial_ids, progress)
         try:
-            data = client.scatter(dataset, broadcast=True, hash=False)  # replicated: survives a worker
-            for k in trial_list:
-                fut = client.submit(_run_trial, data, net, k, int(seed), deadline, stop_name, topic,
-                                    fit_kwargs, key=f"btflearn-trial-{k}-{run_id}", pure=False,
-                                    retries=RETRIES)
-                futures[fut] = k
-            pending = distributed.as_completed(list(futures), loop=client.loop)
-            last_report = time.perf_counter()
-            while not pending.is_empty():
-                batch = pending.next_batch(block=False)
-                if not batch:
-                    time.sleep(0.05)
-                    if time.perf_counter() - last_report > 0.5:
-                        last_report = time.perf_counter()
-                        report()
-                    continue
-                for fut in batch:
-                    try:
-                        trial_result, backend_name, trial_hyper, worker = fut.result()
-                    except BtfError:
-                        raise
-                    except Exception as exc:
-                        if type(exc).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError"):
-                            raise BtfError(f"trial {futures[fut]} could not run on the cluster at {where}: "
-                                           f"{exc}") from exc
-                        raise
-                    if trial_result is None:
-                        continue
-                    results.append(trial_result)
-                    workers[trial_result.trial] = worker
-                    hyper = hyper or dict(trial_hyper)
-                    backend = backend or backend_name
-                    if trial_result.solved and stop_on_first and not stop_sent:
-                        cancelled = sorted(futures[f] for f in cancel_rest())
-                report()
-                if stop_sent:  # the rest of this batch had finished too and is reported above
-                    break
+            run.submit(seed, None if time_limit is None else time.time() + float(time_limit), backend)
+            run.collect(stop_on_first)
         except BaseException:  # Ctrl-C, a failed trial: cancel what was submitted, then close
             with contextlib.suppress(Exception):
-                cancel_rest()
+                run.cancel_rest()
             raise
         finally:
-            with contextlib.suppress(Exception):
-                client.unsubscribe_topic(topic)
-            if not stop_sent:  # nothing left running; drop the Event's state on the scheduler
-                with contextlib.suppress(Exception):
-                    stop.clear()
-        seconds = time.perf_counter() - t0
+            run.close()
+        seconds = time.perf_counter() - run.t0
+    return assemble(problem, run.results, len(trial_ids), seed, seconds, run.backend,
+                    scheduler=run.where, workers=run.workers, cancelled=run.cancelled)
 
-    if not results:
-        raise BtfError("no trial ran before the time limit")
-    hyper["trials"] = len(trial_list)
-    hyper.pop("trial", None)
-    solved = [r for r in results if r.solved]  # in completion order
-    best = solved[0] if solved else max(results, key=lambda r: (r.exact, r.per_bit, -r.trial))
-    results.sort(key=lambda r: r.trial)
-    model = Model(net, best.weights, dataset.input_names, dataset.output_names, dataset.readout, dataset.name,
-                  hyperparameters=hyper, seed=int(seed), iterations=best.iterations)
-    model.hyperparameters["trial"] = best.trial
-    return DistributedFitResult(bool(solved), model, results, best.iterations, seconds, best.per_bit, best.exact,
-                                hyper, backend, best.codes, workers=workers, scheduler=where,
-                                cancelled=cancelled)
+
+class _DaskRun:
+    """The driver's side of a distributed fit: submitted trials, their results, live progress."""
+
+    def __init__(self, client, distributed, problem, trial_ids, progress):
+        self.client, self.distributed, self.problem = client, distributed, problem
+        self.trial_ids, self.progress = list(trial_ids), progress
+        run_id = uuid.uuid4().hex[:8]
+        self.run_id, self.stop_name, self.topic = run_id, f"btflearn-stop-{run_id}", f"btflearn-progress-{run_id}"
+        self.where = _scheduler_name(client)
+        self.stop = distributed.Event(self.stop_name, client=client)
+        self.live, self.lock = {}, threading.Lock()   # trial -> its latest progress event
+        client.subscribe_topic(self.topic, self._on_event)
+        self.futures, self.results, self.workers, self.cancelled = {}, [], {}, []
+        self.backend, self.stop_sent = None, False
+        self.t0 = time.perf_counter()
+
+    def _on_event(self, event):
+        msg = event[1]
+        with self.lock:
+            self.live[msg["trial"]] = msg
+
+    def submit(self, seed, deadline, backend):
+        shared = self.client.scatter(self.problem, broadcast=True, hash=False)  # replicated: survives a worker
+        for k in self.trial_ids:
+            fut = self.client.submit(_run_trial, shared, k, int(seed), deadline, self.stop_name, self.topic,
+                                     backend, key=f"btflearn-trial-{k}-{self.run_id}", pure=False,
+                                     retries=RETRIES)
+            self.futures[fut] = k
+
+    def collect(self, stop_on_first):
+        """Take in finished trials as they come; the first solution cancels the rest."""
+        pending = self.distributed.as_completed(list(self.futures), loop=self.client.loop)
+        last_report = time.perf_counter()
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                time.sleep(0.05)
+                if time.perf_counter() - last_report > 0.5:
+                    last_report = time.perf_counter()
+                    self.report()
+                continue
+            for fut in batch:
+                trial_result, backend_used, worker = self._result(fut)
+                if trial_result is None:
+                    continue
+                self.results.append(trial_result)
+                self.workers[trial_result.trial] = worker
+                self.backend = self.backend or backend_used
+                if trial_result.solved and stop_on_first and not self.stop_sent:
+                    self.cancelled = sorted(self.futures[f] for f in self.cancel_rest())
+            self.report()
+            if self.stop_sent:  # the rest of this batch had finished too and is reported above
+                break
+
+    def _result(self, fut):
+        try:
+            return fut.result()
+        except BtfError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ in ("KilledWorker", "CancelledError", "FutureCancelledError"):
+                raise BtfError(f"trial {self.futures[fut]} could not run on the cluster at {self.where}: "
+                               f"{exc}") from exc
+            raise
+
+    def report(self):
+        if self.progress is None:
+            return
+        done = {r.trial for r in self.results}
+        with self.lock:
+            running = sorted((k, m["iters"], m["gap"]) for k, m in self.live.items() if k not in done)
+            live_best = [m["best"] for k, m in self.live.items() if k not in done]
+        self.progress(dict(elapsed=time.perf_counter() - self.t0, running=running, finished=len(self.results),
+                           trials=len(self.trial_ids), solved=sum(r.solved for r in self.results),
+                           best_gap=min(live_best + [r.best_gap for r in self.results] + [math.inf]),
+                           max_iter=self.problem.settings.max_iter))
+
+    def cancel_rest(self) -> list:
+        rest = [f for f in self.futures if not f.done()]
+        if rest:
+            self.client.cancel(rest)
+        if not self.stop_sent:
+            self.stop_sent = True
+            with contextlib.suppress(Exception):
+                self.stop.set()
+        return rest
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.client.unsubscribe_topic(self.topic)
+        if not self.stop_sent:  # nothing left running; drop the Event's state on the scheduler
+            with contextlib.suppress(Exception):
+                self.stop.clear()
 
 
 def map_points(scheduler, fn, points, shared=None, progress=None, describe=None):

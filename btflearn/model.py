@@ -125,11 +125,16 @@ class Model:
             raise FormatError(source, f"not a btflearn model (expected \"format\": \"{FORMAT}\")")
         try:
             edges = data["edges"]
-            if not edges or any(len(e) != 3 for e in edges):
+            if not isinstance(edges, list) or not edges or any(
+                    not isinstance(e, list) or len(e) != 3 for e in edges):
                 raise FormatError(source, "\"edges\" must be a non-empty list of [receiver, sender, weight]")
+            sizes = [_count(data, key, source) for key in ("nodes", "inputs", "outputs")]
+            for k, (r, s, w) in enumerate(edges):
+                if not (_is_int(r) and _is_int(s) and _is_number(w)):
+                    raise FormatError(source, f"edge {k + 1} of \"edges\" must be [receiver, sender, weight] "
+                                              f"with integer node numbers and a number weight, found {[r, s, w]}")
             pairs = [(int(r), int(s)) for r, s, _ in edges]
-            net = Network.from_edges(int(data["nodes"]), int(data["inputs"]), int(data["outputs"]), pairs,
-                                     arch=str(data.get("arch", "")))
+            net = Network.from_edges(*sizes, pairs, arch=str(data.get("arch", "")))
             by_pair = {(int(r), int(s)): float(w) for r, s, w in edges}
             weights = np.array([by_pair[(int(r), int(s))] for r, s in zip(net.receivers, net.senders)])
             return Model(net, weights, data.get("input_names"), data.get("output_names"),
@@ -141,6 +146,27 @@ class Model:
             raise FormatError(source, f"missing field {exc.args[0]!r}") from None
         except (BtfError, TypeError, ValueError) as exc:
             raise FormatError(source, str(exc)) from None
+
+
+def _is_int(value) -> bool:
+    """A JSON whole number (17 or 17.0; not true/false, not "17")."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(data: dict, key: str, source) -> int:
+    """A whole-number field of model.json, or a FormatError naming the field and the file."""
+    if key not in data:
+        raise FormatError(source, f"missing field {key!r}")
+    value = data[key]
+    if not _is_int(value) or value < 0:
+        raise FormatError(source, f"field {key!r} must be a whole number, found {json.dumps(value)}")
+    return int(value)
 
 
 def load_model(path) -> Model:

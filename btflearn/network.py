@@ -8,7 +8,6 @@ in-edges of a node (its "trio" in the solver) are contiguous: ``in_start[n]:in_s
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +69,18 @@ class Network:
             raise ArchitectureError(f"{n_nodes} nodes cannot hold the bias, {n_inputs} inputs and "
                                     f"{n_outputs} outputs")
         recv, send = edges[:, 0], edges[:, 1]
-        if np.any(recv < n_inputs + 1) or np.any(recv >= n_nodes):
-            raise ArchitectureError("an edge points into the bias node, an input node, or a node that "
-                                    "does not exist")
-        if np.any(send < 0) or np.any(send >= recv):
+        missing = np.flatnonzero((recv < 0) | (recv >= n_nodes) | (send < 0) | (send >= n_nodes))
+        if missing.size:
+            r, s = (int(v) for v in edges[missing[0]])
+            node = r if not 0 <= r < n_nodes else s
+            raise ArchitectureError(f"edge {r} <- {s} refers to node {node}, which does not exist "
+                                    f"(the network has nodes 0..{n_nodes - 1})")
+        into = np.flatnonzero(recv < n_inputs + 1)
+        if into.size:
+            r, s = (int(v) for v in edges[into[0]])
+            raise ArchitectureError(f"edge {r} <- {s} points into the bias node or an input node (nodes "
+                                    f"0..{n_inputs}), which take no inputs")
+        if np.any(send >= recv):
             raise ArchitectureError("every edge must run from a lower-numbered sender to a higher-numbered "
                                     "receiver (node order is a topological order)")
         order = np.lexsort((send, recv))
@@ -108,27 +115,3 @@ class Network:
                 edges.extend((r, s) for s in below)
         name = ("dense:" if dense else "") + "-".join(map(str, widths))
         return Network.from_edges(int(starts[-1]), widths[0], widths[-1], edges, arch=name)
-
-
-_ARCH_RE = re.compile(r"^(dense:)?(\d+(?:-\d+)+)$")
-
-
-def parse_arch(spec) -> Network:
-    """An architecture from a width string ``"4-4-4-4"`` (``"dense:6-12-12-6"`` for skip connections to
-    every earlier layer), a list of widths, a ``.wth`` file or a ``.net`` file."""
-    if isinstance(spec, Network):
-        return spec
-    if isinstance(spec, (list, tuple)):
-        return Network.layered(spec)
-    text = str(spec).strip()
-    m = _ARCH_RE.match(text)
-    if m:
-        return Network.layered([int(w) for w in m.group(2).split("-")], dense=bool(m.group(1)))
-    if text.endswith(".wth"):
-        from .formats import read_wth
-        return Network.layered(read_wth(text))
-    if text.endswith(".net"):
-        from .formats import read_net
-        return read_net(text)[0]
-    raise ArchitectureError(f"cannot read architecture {text!r}: use widths like 4-4-4-4, "
-                            f"dense:6-12-12-6, or a .wth/.net file")

@@ -53,9 +53,9 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     from the state after ``warmup`` RRR iterations."""
     import numba
 
-    from .bench import PROBLEMS, _prepared_state
+    from .bench import PROBLEMS, _bench_spec, _prepared_state
     from .kernels.graph import kernel_graph
-    from .network import parse_arch
+    from .arch import parse_arch
 
     from .kernels import numba_kernels as k
     projections, item_pass, node_concur, weight_update = _loops()
@@ -67,7 +67,7 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     labels = np.ascontiguousarray(data.outputs, np.float64)
     # a state from the middle of a run (random starts project very differently from running ones)
     from .backends import make_backend
-    make_backend("numba", G, inputs, labels, 0, 0.2, 1e-4, 10 ** 9).run(st, warmup)
+    make_backend("numba", _bench_spec(G, data)).run(st, warmup)
     # the kernels' layout: items innermost
     zw, zx, zy, g = (np.ascontiguousarray(a.transpose(0, 2, 1)) for a in (st.zw, st.zx, st.zy, st.g))
     wa, xa, ya, gap_node = np.zeros_like(zw), np.zeros_like(zw), np.zeros_like(zy), np.zeros_like(zy)

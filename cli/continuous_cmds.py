@@ -49,7 +49,8 @@ def _parse_methods(text, activation):
 @click.option("--activation", type=click.Choice(["relu", "quant"]), default="relu", show_default=True,
               help="Hidden activation; quant is a staircase 0..levels-1 (gradient zero almost everywhere).")
 @click.option("--levels", type=int, default=4, show_default=True, help="Quantiser levels.")
-@click.option("--epochs", type=int, default=10, show_default=True)
+@click.option("--epochs", type=int, default=10, show_default=True,
+              help="Passes over the training items.")
 @click.option("--batch", type=int, default=100, show_default=True, help="Mini-batch size (both methods).")
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed (init and batch order).")
 @click.option("--seeds", "n_seeds", type=int, default=1, show_default=True,

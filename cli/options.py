@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -12,39 +11,62 @@ import click
 BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
 
 
-def solver_options(defaults: dict | None = None):
-    """Decorator adding --arch --sigma --beta --gamma --max-iter --gapstop --trials --seed --time-limit
-    --backend --out --all-trials --quiet. ``defaults`` overrides the per-task defaults shown in --help."""
-    d = dict(arch=None, sigma=3.0, beta=0.2, gamma=None, max_iter=10_000, gapstop=0.01, trials=1)
-    d.update(defaults or {})
+SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch")
+
+
+def _spec_default(specs, key):
+    """(click default, --help text) of one spec field: a value, or per size when the specs differ."""
+    from btflearn.tasks import RunSpec
+    if isinstance(specs, RunSpec):
+        value = getattr(specs, key)
+        shown = {"gamma": "1/max-iter", "batch": "min(trials, 16)", "arch": "the task's own"}.get(key)
+        return value, (shown if value is None and shown else True)
+    name, table = specs
+    values = {size: getattr(spec, key) for size, spec in table.items()}
+    if len(set(values.values())) == 1:
+        return _spec_default(next(iter(table.values())), key)
+    text = ", ".join(f"{v if v is not None else 'auto'} ({name} {size})" for size, v in values.items())
+    return None, text
+
+
+def solver_options(specs=None):
+    """Decorator adding the solver options (--arch --sigma ... --scheduler) with the defaults of ``specs``:
+    a btflearn.tasks.RunSpec, or ``(option name, {size: RunSpec})`` for a task whose defaults depend on
+    its size (the options then default to None; ``resolve_spec`` fills them in). --help shows them."""
+    from btflearn.tasks import RunSpec
+    specs = specs or RunSpec()
+    d = {key: _spec_default(specs, key) for key in SPEC_KEYS}
+
+    def option(name, key, **kw):
+        default, shown = d[key]
+        return click.option(name, default=default, show_default=shown, **kw)
 
     def wrap(f):
         opts = [
-            click.option("--arch", default=d["arch"], show_default=True,
-                         help="Widths like 4-4-4-4, dense:6-12-12-6 (skip connections), or a .wth/.net file."),
-            click.option("--sigma", type=float, default=d["sigma"], show_default=True,
-                         help="Support parameter: margin delta = sqrt(m/sigma); 3 gives AND/OR/MAJ3 gates."),
-            click.option("--beta", type=float, default=d["beta"], show_default=True, help="RRR step size."),
-            click.option("--gamma", type=float, default=d["gamma"], show_default="1/max-iter",
-                         help="Metric adaptation rate."),
-            click.option("--max-iter", type=click.IntRange(min=1), default=d["max_iter"], show_default=True,
-                         help="Iterations per trial."),
-            click.option("--gapstop", type=float, default=d["gapstop"], show_default=True,
-                         help="Gap below which a trial is checked for an exact solution."),
-            click.option("--trials", type=click.IntRange(min=1), default=d["trials"], show_default=True,
-                         help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
+            option("--arch", "arch",
+                   help="Widths like 4-4-4-4, dense:6-12-12-6 (skip connections), or a .wth/.net file."),
+            option("--sigma", "sigma", type=float,
+                   help="Support parameter: margin delta = sqrt(m/sigma); 3 gives AND/OR/MAJ3 gates."),
+            option("--beta", "beta", type=click.FloatRange(0, 1, min_open=True), help="RRR step size."),
+            option("--gamma", "gamma", type=click.FloatRange(0, 1, min_open=True),
+                   help="Metric adaptation rate, in (0, 1]."),
+            option("--max-iter", "max_iter", type=click.IntRange(min=1), help="Iterations per trial."),
+            option("--gapstop", "gapstop", type=float,
+                   help="Gap below which a trial is checked for an exact solution."),
+            option("--trials", "trials", type=click.IntRange(min=1),
+                   help="Random restarts (each seeded from (seed, trial)); the first solution wins."),
             click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness."),
-            click.option("--batch", type=click.IntRange(min=1), default=d.get("batch"),
-                         show_default="min(trials, 16)",
-                         help="Trials advanced together in one state (speed only: each trial's result is the "
-                              "same in any batch; fewer trials per core reach the first solution sooner)."),
-            click.option("--time-limit", type=float, default=None, help="Stop after this many seconds."),
+            option("--batch", "batch", type=click.IntRange(min=1),
+                   help="Trials advanced together in one state (speed only: each trial's result is the "
+                        "same in any batch; fewer trials per core reach the first solution sooner)."),
+            click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
+                         help="Stop after this many seconds (resumable with --resume when --out is given)."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
             click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
                          show_default=True, help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
-            click.option("--polish", type=click.IntRange(min=0), default=d.get("polish", 0), show_default=True,
+            click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
                          help="After an early verified read-out, iterate up to this many more iterations "
                               "towards a converged gap (sparser weights, smaller circuits)."),
             click.option("--all-trials", is_flag=True,
@@ -66,6 +88,14 @@ def solver_options(defaults: dict | None = None):
     return wrap
 
 
+def resolve_spec(opts: dict, spec) -> dict:
+    """Fill the solver options the user left at None with ``spec``'s values (per-size defaults)."""
+    for key in SPEC_KEYS:
+        if opts.get(key) is None:
+            opts[key] = getattr(spec, key)
+    return opts
+
+
 def fit_kwargs(opts: dict) -> dict:
     keys = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "time_limit", "backend", "dtype",
             "polish", "batch")
@@ -75,29 +105,31 @@ def fit_kwargs(opts: dict) -> dict:
 
 
 class ProgressView:
-    """Live view of a run: a rich progress bar on a terminal, a line every 10 s otherwise."""
+    """Live view of a run, one line that fits 80 columns: a rich progress bar on a terminal, a line every
+    10 s otherwise."""
+    LABEL, BAR, ELAPSED = 12, 10, 7  # columns of the task name, the bar and the elapsed time
 
     def __init__(self, label: str, max_iter: int, quiet: bool):
-        self.label, self.max_iter, self.quiet = label, max_iter, quiet
+        self.label, self.max_iter, self.quiet = label[:self.LABEL], max_iter, quiet
         self.tty = sys.stderr.isatty()
         self.last_line = time.perf_counter()
         self.progress = None
         if not quiet and self.tty:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=self.BAR),
                                      TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
-            self.task = self.progress.add_task(label, total=max_iter, status="")
+            self.task = self.progress.add_task(self.label, total=max_iter, status="starting")
             self.progress.start()
 
     @staticmethod
     def describe(info) -> str:
+        """The leading trial's iteration and gap, the best gap, the trials done (and solved)."""
         running = info["running"]
         lead = max(running, key=lambda r: r[1]) if running else None
-        parts = [f"trials {info['finished']}/{info['trials']} done, {info['solved']} solved"]
-        if lead:
-            parts.append(f"trial {lead[0]} iter {lead[1]} gap {lead[2]:.4f}")
-        parts.append(f"best gap {info['best_gap']:.4f}")
-        return ", ".join(parts)
+        parts = [f"it {lead[1]} gap {lead[2]:.3g}"] if lead else []
+        parts.append(f"best {info['best_gap']:.3g}")
+        parts.append(f"{info['finished']}/{info['trials']} done" + (f" {info['solved']} ok" if info["solved"] else ""))
+        return " ".join(parts)
 
     def __call__(self, info):
         if self.quiet:
@@ -115,8 +147,30 @@ class ProgressView:
             self.progress.stop()
 
 
-CHECKPOINT = "checkpoint.npz"
 RESUMED_SETTINGS = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "dtype", "polish")
+SOLVER_PARAMS = set(SPEC_KEYS) | {"seed", "time_limit", "backend", "dtype", "out", "polish", "all_trials",
+                                  "quiet", "resume", "scheduler"}
+
+
+def resumable(f):
+    """With --resume DIR, a task command gets the task options the run was started with (those the user
+    left at their defaults; a different explicit value is an error), so --resume alone continues a run."""
+    @functools.wraps(f)
+    def wrapper(**params):
+        if params.get("resume"):
+            from btflearn.rundir import load_task
+            ctx = click.get_current_context()
+            for name, value in load_task(params["resume"]).get("options", {}).items():
+                if name not in params:
+                    continue
+                if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+                    params[name] = value
+                elif params[name] != value:
+                    flag = "--" + name.replace("_", "-")
+                    raise click.UsageError(f"{flag} {params[name]} differs from the run in {params['resume']} "
+                                           f"({flag} {value}); leave it out to continue that run")
+        return f(**params)
+    return wrapper
 
 
 def resume_settings(path: Path, opts: dict, arch):
@@ -140,12 +194,18 @@ def resume_settings(path: Path, opts: dict, arch):
     return hyper["arch"] or arch
 
 
-def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: bool = True):
-    """Fit, report, write outputs. Exits non-zero (click.ClickException) when an exact solution was
-    required and not found."""
+def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool = True):
+    """Fit, report, write outputs. Exits 1 (click.ClickException) when an exact solution was required
+    and not found, 130 on Ctrl-C (after saving the checkpoint of a run with --out)."""
+    from btflearn import rundir
+    from btflearn.backends import numba_kernels_cached
+    from btflearn.arch import parse_arch
+    from btflearn.network import Network
+    from btflearn.report import fit_report
     from btflearn.solver import fit
-    from btflearn.network import Network, parse_arch
 
+    ctx = click.get_current_context()
+    resume_cmd = f"{ctx.command_path} --resume {out or opts.get('resume')}"
     checkpoint = None
     if opts.get("resume"):
         out = out or opts["resume"]
@@ -153,77 +213,77 @@ def run_task(dataset, test_dataset, arch: str, opts: dict, out, require_exact: b
             raise click.UsageError("--resume continues in its own directory; leave out --out or give the same one")
         if opts.get("scheduler"):
             raise click.UsageError("--resume runs in-process; leave out --scheduler")
-        resumed = resume_settings(Path(out) / CHECKPOINT, opts, arch)
+        resumed = resume_settings(Path(out) / rundir.CHECKPOINT, opts, arch)
         if not (isinstance(arch, Network) and resumed == arch.arch):  # a Network built by the task stays
             arch = resumed
-    if out is not None and not opts.get("scheduler"):
-        checkpoint = Path(out) / CHECKPOINT
-        if checkpoint.exists() and not opts.get("resume"):
-            raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
-                                   f"--resume {out}, or delete {checkpoint} to start afresh")
+    if out is not None:
+        rundir.check_writable(out)  # before any work: an unwritable --out fails now, not after the run
+        if not opts.get("scheduler"):
+            checkpoint = Path(out) / rundir.CHECKPOINT
+            if checkpoint.exists() and not opts.get("resume"):
+                raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
+                                       f"--resume {out}, or delete {checkpoint} to start afresh")
+            rundir.save_task(out, ctx.info_name, {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
     net = parse_arch(arch)
-    if not opts.get("quiet"):
+    quiet = opts.get("quiet")
+    if not quiet:
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
-    view = ProgressView(dataset.name, opts["max_iter"], opts.get("quiet", False))
+        if opts["backend"] in ("auto", "numba") and not numba_kernels_cached(opts["dtype"]):
+            click.echo("compiling kernels (first run only, about half a minute)...", err=True)
+    view = ProgressView(dataset.name, opts["max_iter"], quiet)
     try:
-        if opts.get("scheduler"):
-            from btflearn.distributed import fit_distributed
-            result = fit_distributed(dataset, net, opts["scheduler"], progress=view, **fit_kwargs(opts))
-        else:
-            result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
-                         **fit_kwargs(opts))
+        result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
+                     scheduler=opts.get("scheduler"), **fit_kwargs(opts))
     except KeyboardInterrupt:
-        if checkpoint is None:
-            raise
-        raise click.ClickException(f"interrupted; the run is saved in {checkpoint}: continue it with "
-                                   f"--resume {out}") from None
+        view.close()
+        saved = checkpoint is not None and checkpoint.exists()
+        click.echo("interrupted" + (f"; the run is saved: continue it with\n  {resume_cmd}" if saved else ""),
+                   err=True)
+        sys.exit(130)
     finally:
         view.close()
     click.echo(result.summary())
-    report = {"task": dataset.name, "solved": result.solved, "iterations": result.iterations,
-              "seconds": round(result.seconds, 3), "train_per_bit": result.per_bit,
-              "train_exact": result.exact, "backend": result.backend,
-              "hyperparameters": result.hyperparameters,
-              "trials": [{"trial": t.trial, "solved": t.solved, "iterations": t.iterations,
-                          "seconds": round(t.seconds, 3), "gap": t.gap, "best_gap": t.best_gap,
-                          "per_bit": t.per_bit, "exact": t.exact, "gap_history": t.gap_history}
-                         for t in result.trials]}
-    if hasattr(result, "workers"):  # a Dask run: where each trial ran
-        report["scheduler"] = result.scheduler
-        for row in report["trials"]:
-            row["worker"] = result.workers.get(row["trial"])
-        if result.cancelled:
-            report["cancelled_trials"] = result.cancelled
+    report = fit_report(result, dataset, test_dataset)
     if test_dataset is not None:
-        per_bit, exact = result.model.accuracy(test_dataset)
-        report.update(test_per_bit=per_bit, test_exact=exact, test_items=test_dataset.n_items)
-        click.echo(f"test accuracy on {test_dataset.n_items} items: per-bit {per_bit:.4f}, exact {exact:.4f}")
+        click.echo(f"test accuracy on {test_dataset.n_items} items: per-bit {report['test_per_bit']:.4f}, "
+                   f"exact {report['test_exact']:.4f}")
     if out is not None:
         write_outputs(Path(out), result, dataset, report)
+    stopped = checkpoint is not None and checkpoint.exists()  # the time limit stopped a resumable run
+    if stopped:
+        click.echo(f"stopped at the time limit; the run is saved: continue it with\n  {resume_cmd} "
+                   f"[--time-limit SECONDS]", err=True)
     if require_exact and not result.solved:
-        raise click.ClickException(
-            f"not solved: best trial reached per-bit accuracy {result.per_bit:.4f} "
-            f"(exact {result.exact:.4f}); try more --trials, --max-iter or another --arch/--seed")
+        hint = "continue it with --resume (above)" if stopped else \
+            "try more --trials, --max-iter or another --arch/--seed"
+        raise click.ClickException(f"not solved: best trial reached per-bit accuracy {result.per_bit:.4f} "
+                                   f"(exact {result.exact:.4f}); {hint}")
     return result, report
 
 
 def write_outputs(out: Path, result, dataset, report):
-    out.mkdir(parents=True, exist_ok=True)
-    result.model.save(out / "model.json")
-    written = ["model.json"]
-    if result.solved:
-        from btflearn.circuits import export_all, no_circuit_reason
-        from btflearn.dataset import Dataset
-        if result.codes is not None:  # free inputs: the circuit maps the learned codes to the outputs
-            dataset = Dataset(result.codes, dataset.outputs, readout=dataset.readout, name=dataset.name,
-                              output_names=dataset.output_names)
-        reason = no_circuit_reason(result.model, dataset)
-        if reason:
-            report["circuit"] = f"not exported: {reason}"
-            click.echo(f"no circuit written: {reason}", err=True)
-        else:
-            report["circuit"] = export_all(result.model, dataset, out)
-            written += ["circuit.blif", "circuit.v", "circuit.aag", "circuit.dot"]
-    (out / "result.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
-    written.append("result.json")
+    """model.json, result.json and, for a solved model, the verified circuit files, written together."""
+    from btflearn.report import write_result
+    from btflearn.rundir import write_outputs as publish
+
+    def write(folder):
+        result.model.save(folder / "model.json")
+        if result.solved:
+            from btflearn.circuits import export_all, no_circuit_reason
+            from btflearn.dataset import Dataset
+            data = dataset
+            if result.codes is not None:  # free inputs: the circuit maps the learned codes to the outputs
+                data = Dataset(result.codes, dataset.outputs, readout=dataset.readout, name=dataset.name,
+                               output_names=dataset.output_names)
+            reason = no_circuit_reason(result.model, data)
+            if reason:
+                report["circuit"] = f"not exported: {reason}"
+                click.echo(f"no circuit written: {reason}", err=True)
+            else:
+                report["circuit"] = export_all(result.model, data, folder)
+                report["circuit"]["files"] = {k: str(out / Path(v).name)
+                                              for k, v in report["circuit"].get("files", {}).items()}
+        write_result(folder, report)
+
+    written = publish(out, write)
     click.echo(f"wrote {', '.join(written)} to {out}")

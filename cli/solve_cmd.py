@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import run_task, solver_options
+from .options import resolve_spec, resumable, run_task, solver_options
 
 
 @click.group()
@@ -11,26 +11,26 @@ def solve():
     """Learn a circuit for a task and verify it (exit status 1 when not solved)."""
 
 
+def _multiplier_specs():
+    from btflearn.tasks import MULTIPLIER_SPECS
+    return ("--bits", MULTIPLIER_SPECS)
+
+
 @solve.command()
 @click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
-@solver_options()
-def multiplier(bits, arch, out, **opts):
+@solver_options(_multiplier_specs())
+@resumable
+def multiplier(bits, out, **opts):
     """Discover an exact BITS x BITS-bit multiplier from its full truth table."""
-    from btflearn.tasks import multiplier as make, MULTIPLIER_ARCH, MULTIPLIER_SETTINGS
+    from btflearn.tasks import multiplier as make, multiplier_spec
 
-    defaults = MULTIPLIER_SETTINGS.get(bits, {})
-    ctx = click.get_current_context()
-    for key, value in defaults.items():  # per-bits defaults where the user left the option alone
-        if ctx.get_parameter_source(key) == click.core.ParameterSource.DEFAULT:
-            opts[key] = value
-    if arch is None:
-        if bits not in MULTIPLIER_ARCH:
-            raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
-        arch = MULTIPLIER_ARCH[bits]
+    resolve_spec(opts, multiplier_spec(bits))
+    if opts["arch"] is None and not opts.get("resume"):
+        raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
     if out is None and bits >= 4 and not opts.get("resume"):
         out = f"runs/multiplier{bits}"   # hours-long runs: always checkpointed somewhere
         click.echo(f"writing checkpoints and results to {out} (--out to choose)", err=True)
-    run_task(make(bits), None, arch, opts, out)
+    run_task(make(bits), None, opts.pop("arch"), opts, out)
 
 
 def _register_task_commands():

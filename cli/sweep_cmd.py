@@ -1,13 +1,11 @@
 """`btflearn sweep TASK --n 64,128,256 [--seeds 0,1,2] [--baseline adamw] [--plot FILE.png] [--json]`:
-a generalization table over training-set sizes and seeds. The sweep itself is btflearn.sweep.run_sweep;
+a generalization table over training-set sizes and seeds. The sweep itself is btflearn.grid.run_sweep;
 the task options are the ones of `btflearn solve TASK` (cli/task_cmds.py).
 
 `btflearn sweep multiplier --bits 3 --sigma 3,5 --gamma 1e-4,1e-5 --seeds 0-4`: solver settings x seeds,
-one single-trial fit per run (btflearn.settings_sweep)."""
+one single-trial fit per run (btflearn.grid.settings_sweep)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import click
 
@@ -26,7 +24,8 @@ def _sweep_options(default_n, default_pool):
         opts = [
             click.option("--n", "ns", default=default_n, show_default=True,
                          help="Comma-separated training-set sizes."),
-            click.option("--seeds", default=None, help="Comma-separated solver seeds (default: --seed)."),
+            click.option("--seeds", default=None,
+                         help="Solver seeds: a list and/or ranges, e.g. 0-4 or 0,3,7-9 (default: --seed)."),
             click.option("--pool", type=click.IntRange(min=2), default=default_pool, show_default=True,
                          help="Items generated; each run tests on the items after its first N."),
             click.option("--baseline", type=click.Choice(["adamw"]), default=None,
@@ -48,11 +47,12 @@ def _sweep_options(default_n, default_pool):
 
 def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr, plot_path, as_json, out,
          opts, task=None):
-    from btflearn.sweep import parse_int_list, plot_sweep, run_sweep
+    from btflearn.grid import parse_int_list, parse_seeds, run_sweep
+    from btflearn.plots import plot_sweep
 
     if opts.get("resume"):
         raise click.UsageError("--resume continues a `btflearn solve` run; a sweep is rerun instead")
-    seed_list = parse_int_list(seeds) if seeds is not None else [opts["seed"]]
+    seed_list = parse_seeds(seeds) if seeds is not None else [opts["seed"]]
     quiet = opts.get("quiet", False)
 
     scheduler = opts.get("scheduler")
@@ -62,7 +62,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
             click.echo(msg if scheduler else f"running {msg}", err=True)
 
     kw = fit_kwargs(opts)
-    result = run_sweep(pool, arch, parse_int_list(ns), seed_list, kw, baseline,
+    result = run_sweep(pool, arch, parse_int_list(ns, "--n"), seed_list, kw, baseline,
                        dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name,
                        scheduler=scheduler)
     if as_json:
@@ -72,23 +72,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
                    f"solver {', '.join(f'{k}={v}' for k, v in result.settings['fit'].items() if v is not None)}")
         click.echo(result.table())
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / "sweep.json").write_text(result.to_json() + "\n")
-        written = ["sweep.json"]
-        for row in result.rows:
-            if row.model is None:
-                continue
-            stem = f"N{row.n_train}_s{row.seed}"
-            row.model.save(Path(out) / f"model_{stem}.json")
-            written.append(f"model_{stem}.json")
-            if task is not None and hasattr(task, "neighbourhood"):
-                try:
-                    from btflearn.tasks import recover_rule
-                    text = recover_rule(row.model, task).summary()
-                except Exception as exc:  # no separate local rule (e.g. it wraps the ring): say why
-                    text = f"no local rule read back: {exc}"
-                (Path(out) / f"rule_{stem}.txt").write_text(text + "\n")
-                written.append(f"rule_{stem}.txt")
+        written = result.save(out, task)
         click.echo(f"wrote {', '.join(written)} to {out}", err=True)
     if plot_path:
         plot_sweep(result, plot_path)
@@ -183,15 +167,15 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
     iterations to the first verified solution and the median seconds of the solved runs, the median final
     and best gap of the unsolved runs, and the total time."""
     from btflearn.errors import BtfError
-    from btflearn.settings_sweep import (check_sweep, grid_points, parse_float_list, parse_seeds,
+    from btflearn.grid import (check_sweep, grid_points, parse_float_list, parse_seeds,
                                          parse_str_list, settings_sweep)
-    from btflearn.tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS, multiplier
+    from btflearn.tasks import multiplier, multiplier_spec
 
-    defaults = MULTIPLIER_SETTINGS.get(bits, {})
+    spec = multiplier_spec(bits)
+    defaults = spec.settings()
+    arch = arch or spec.arch
     if arch is None:
-        if bits not in MULTIPLIER_ARCH:
-            raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
-        arch = MULTIPLIER_ARCH[bits]
+        raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
 
     def axis(text, parse, hint):
         try:
@@ -200,14 +184,14 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
             raise click.BadParameter(str(exc), param_hint=hint) from None
 
     grid = {"arch": axis(arch, parse_str_list, "--arch"),
-            "sigma": axis(sigma if sigma is not None else str(defaults.get("sigma", 3.0)), parse_float_list, "--sigma"),
+            "sigma": axis(sigma if sigma is not None else str(defaults["sigma"]), parse_float_list, "--sigma"),
             "beta": axis(beta, parse_float_list, "--beta")}
-    gamma = gamma if gamma is not None else defaults.get("gamma")
+    gamma = gamma if gamma is not None else defaults["gamma"]
     if gamma is not None:
         grid["gamma"] = axis(str(gamma), parse_float_list, "--gamma")
     grid["dtype"] = axis(dtype, parse_str_list, "--dtype")
     seed_list = axis(seeds, lambda text, _: parse_seeds(text), "--seeds")
-    base = dict(max_iter=max_iter or defaults.get("max_iter", 10_000), gapstop=gapstop, polish=polish,
+    base = dict(max_iter=max_iter or defaults["max_iter"], gapstop=gapstop, polish=polish,
                 time_limit=time_limit, backend=backend)
     data = multiplier(bits)
     try:  # every value checked before the first run
@@ -229,14 +213,6 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
         click.echo(result.describe())
         click.echo(result.table(markdown=markdown))
     if out is not None:
-        path = Path(out)
-        (path / "models").mkdir(parents=True, exist_ok=True)
-        (path / "sweep.json").write_text(result.to_json() + "\n")
-        (path / "table.md").write_text(result.describe() + "\n\n" + result.table(markdown=True) + "\n")
-        saved = 0
-        for run in result.runs:
-            if run.solved and run.model is not None:
-                run.model.save(path / "models" / f"p{run.point}_s{run.seed}.json")
-                saved += 1
+        saved = result.save(out)
         click.echo(f"wrote sweep.json, table.md and {saved} solved model(s) (models/p<setting>_s<seed>.json) "
                    f"to {out}", err=True)

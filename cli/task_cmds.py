@@ -1,9 +1,8 @@
 """Task commands registered under `btflearn solve` (ca, life, autoencoder, decoder, logic, classify), and
 the task option sets `btflearn sweep` reuses. Thin: parse, build the task from btflearn.tasks, run.
 
-Each task is described once by a TaskSpec: its click options, its default architecture and solver
-settings (DESIGN 2.5 reference values), and ``pool(**options)`` giving the items in order (training on the
-first N, testing on the rest).
+Each task is described once by a TaskSpec: its click options and its solver defaults (the RunSpec its
+task module owns, so --help shows what runs).
 """
 from __future__ import annotations
 
@@ -11,13 +10,18 @@ from dataclasses import dataclass, field
 
 import click
 
-from .options import run_task, solver_options
+from .options import resolve_spec, resumable, run_task, solver_options
+
+
+def task_spec(module: str, name: str = "SPEC"):
+    """A RunSpec owned by the task module btflearn.tasks.<module>."""
+    import importlib
+    return getattr(importlib.import_module(f"btflearn.tasks.{module}"), name)
+
+
+LIFE_SPECS = ("--local", {"off": task_spec("life"), "on": task_spec("life", "LOCAL_SPEC")})
 
 COMMANDS = ("ca", "life", "autoencoder", "decoder", "logic", "classify")
-# `life --local` (the 9-input rule table): one hidden layer of threshold gates with a small margin solves
-# B3/S23 in seconds (two threshold gates and an AND); sigma = 3 (MAJ3/AND/OR only) did not within 1e4
-# iterations on the nets we tried.
-LIFE_LOCAL = dict(arch="9-6-1", sigma=50.0, trials=8, max_iter=5000)
 
 
 def _shape(text):
@@ -32,7 +36,7 @@ def _shape(text):
 class TaskSpec:
     name: str
     options: list                     # click.option decorators of the task's own parameters
-    defaults: dict                    # solver defaults (sigma, beta, gamma, max_iter, ...)
+    defaults: object                  # the task's RunSpec
     generalizes: bool = True          # has a test set (train on the first N items, test on the rest)
     help: str = ""
     extra: dict = field(default_factory=dict)
@@ -54,7 +58,7 @@ def build_life(rule, shape, steps, data_seed, n_items, local=False):
     from btflearn.tasks import LifeLikeCA
     task = LifeLikeCA(rule, _shape(shape), steps)
     if local:
-        return task, task.neighbourhood_table(), LIFE_LOCAL["arch"]
+        return task, task.neighbourhood_table(), task_spec("life", "LOCAL_SPEC").arch
     return task, task.sample(n_items, seed=data_seed), task.default_arch()
 
 
@@ -102,13 +106,13 @@ _CLASSIFY_OPTS = [
 ]
 
 SPECS = {
-    "ca": TaskSpec("ca", _CA_OPTS, dict(sigma=3.0, beta=0.2, gamma=1e-3, max_iter=10_000),
+    "ca": TaskSpec("ca", _CA_OPTS, task_spec("ca"),
                    help="Elementary cellular automaton on a ring (Wolfram rule)."),
-    "life": TaskSpec("life", _LIFE_OPTS, dict(sigma=3.0, beta=0.2, gamma=1e-3, max_iter=10_000),
+    "life": TaskSpec("life", _LIFE_OPTS, task_spec("life"),
                      help="Life-like cellular automaton on a torus (B/S rule)."),
-    "logic": TaskSpec("logic", _LOGIC_OPTS, dict(sigma=3.0, beta=0.2, gamma=1e-3, max_iter=10_000),
+    "logic": TaskSpec("logic", _LOGIC_OPTS, task_spec("logic"),
                       help="Random layered AND/OR or majority teacher circuit."),
-    "classify": TaskSpec("classify", _CLASSIFY_OPTS, dict(sigma=5.0, beta=0.2, gamma=1e-3, max_iter=10_000),
+    "classify": TaskSpec("classify", _CLASSIFY_OPTS, task_spec("classify"),
                          help="Classification with analog inputs, argmax readout (optdigits)."),
 }
 BUILDERS = {"ca": build_ca, "life": build_life, "logic": build_logic, "classify": build_classify}
@@ -154,6 +158,7 @@ def _local_ca_network(task, spec):
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read the fitted model back as a local rule per cell (when the neighbourhood fits the ring).")
 @solver_options(SPECS["ca"].defaults)
+@resumable
 def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, out, **opts):
     """Learn an elementary cellular automaton: a random ring state -> the state STEPS updates later."""
     task, pool, default_arch = build_ca(rule, width, steps, radius, data_seed, n_train + n_test)
@@ -173,19 +178,17 @@ def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, ou
 @_generalization_options(512, 10_000)
 @click.option("--local", is_flag=True,
               help="Learn the rule itself: the 512-row table of one cell's next state from its 3x3 "
-                   "neighbourhood (9 inputs, 1 output) instead of the whole torus; defaults then become "
-                   "arch 9-6-1, sigma 50, 8 trials of 5000 iterations.")
+                   "neighbourhood (9 inputs, 1 output) instead of the whole torus (defaults: see "
+                   "'--local on' below).")
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read a one-step torus model back as the rule each cell implements.")
-@solver_options(SPECS["life"].defaults)
+@solver_options(LIFE_SPECS)
+@resumable
 def life(rule, shape, steps, data_seed, n_train, n_test, local, recover, arch, out, **opts):
     """Learn a Life-like cellular automaton (default Conway's B3/S23) on a torus."""
+    resolve_spec(opts, LIFE_SPECS[1]["on" if local else "off"])
     task, pool, default_arch = build_life(rule, shape, steps, data_seed, n_train + n_test, local)
     if local:
-        ctx = click.get_current_context()
-        for key in ("sigma", "trials", "max_iter"):  # --local defaults where the user left the option alone
-            if ctx.get_parameter_source(key) == click.core.ParameterSource.DEFAULT:
-                opts[key] = LIFE_LOCAL[key]
         train, test = pool, None
     else:
         train, test = _split(pool, n_train, n_test)
@@ -206,7 +209,8 @@ def life(rule, shape, steps, data_seed, n_train, n_test, local, recover, arch, o
 @click.option("--data", type=click.Choice(["shipped", "random"]), default="shipped", show_default=True,
               help="The reference auto8/16/32.dat (k = 3, 4, 5) or fresh random vectors.")
 @click.option("--data-seed", type=int, default=0, show_default=True, help="Seed of random vectors.")
-@solver_options(dict(sigma=3.0, beta=0.2, gamma=1e-4, max_iter=100_000))
+@solver_options(task_spec("autoencoder"))
+@resumable
 def autoencoder(k, data, data_seed, arch, out, **opts):
     """Binary autoencoder: 2^k random binary vectors mapped to themselves (reference: auto16, 16-4-16-16)."""
     from btflearn.tasks import autoencoder as make, autoencoder_arch, load_autoencoder
@@ -228,7 +232,8 @@ def autoencoder(k, data, data_seed, arch, out, **opts):
 @click.option("--code", type=click.Choice(["binary", "onehot"]), default="binary", show_default=True)
 @click.option("--mnist4", is_flag=True, help="The shipped mnist4 images (16 one-hot generators, arch 16-256-256).")
 @click.option("--data-seed", type=int, default=0, show_default=True)
-@solver_options(dict(sigma=3.0, beta=0.5, gamma=1e-4, max_iter=200_000))
+@solver_options(task_spec("decoder"))
+@resumable
 def decoder(vectors, length, code_bits, code, mnist4, data_seed, arch, out, **opts):
     """Decoder with free inputs: the network must produce every target from a code it chooses
     (reference rand16: 16 random 16-bit vectors from 4 code bits, 4-16-16)."""
@@ -252,6 +257,7 @@ def decoder(vectors, length, code_bits, code, mnist4, data_seed, arch, out, **op
 @SPECS["logic"].decorate
 @_generalization_options(256, 9744)
 @solver_options(SPECS["logic"].defaults)
+@resumable
 def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch, out, **opts):
     """Logic-network inference: learn a random layered teacher circuit from random input/output pairs."""
     teacher, pool, default_arch = build_logic(kind, layers, width, p, teacher_seed, data_seed, n_train + n_test)
@@ -266,6 +272,7 @@ def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch
 @SPECS["classify"].decorate
 @_generalization_options(512, None)
 @solver_options(SPECS["classify"].defaults)
+@resumable
 def classify(data, n_train, n_test, arch, out, **opts):
     """Classification with analog inputs and argmax readout (optdigits: 64-64-10, sigma 5). The exact
     accuracy is the classification accuracy. Exits 0 whether or not every training item is right."""

@@ -1,10 +1,14 @@
-"""The arrays that describe a network to the kernels (kernels see arrays only, never objects)."""
+"""The arrays that describe a network to the kernels (kernels see arrays only, never objects), and the
+codes every kernel shares. kernels/cuda/btf_math.cuh repeats the codes as BTF_* macros; a test checks
+that they agree."""
 from typing import NamedTuple
 
 import numpy as np
 
-# Input modes as the kernels see them (the strings live in btflearn.dataset.INPUT_MODES).
+# Input modes: position in btflearn.dataset.INPUT_MODES ("data", "binary", "onehot").
 INPUT_DATA, INPUT_BINARY, INPUT_ONEHOT = 0, 1, 2
+# Status of a trial (slot) in the batched state.
+RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
 
 
 class KernelGraph(NamedTuple):

@@ -21,10 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .graph import AT_MAX_ITER, BELOW_GAPSTOP, INPUT_BINARY, INPUT_DATA, RUNNING
 from .reference import DEGENERATE, NEWTON_MAXIT, NEWTON_RTOL
-
-# kernel status codes per trial
-RUNNING, BELOW_GAPSTOP, AT_MAX_ITER = 0, 1, 2
 
 # How a trio moves: KEEP, AFFINE (the bilinear projection w' = a(w+x) - b(x-w), x' = a(w+x) + b(x-w),
 # whose squared move is 4(a-1/2)^2 A + 4(b-1/2)^2 B with A = |w+x|^2/2, B = |x-w|^2/2), or POLE_UP /
@@ -411,11 +409,11 @@ def _block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi
                 gt[n, c] += gamma * (gnt[n, c] * inv - gt[n, c])
     for i in range(um):
         yat[0, u0 + i] = -1.0
-    if input_mode == 0:
+    if input_mode == INPUT_DATA:
         for j in range(n_in):
             for i in range(um):
                 yat[1 + j, u0 + i] = inputs[u0 + i, j]
-    elif input_mode == 1:
+    elif input_mode == INPUT_BINARY:
         for j in range(n_in):
             for i in range(um):
                 yat[1 + j, u0 + i] = 1.0 if zyt[1 + j, u0 + i] >= 0 else -1.0

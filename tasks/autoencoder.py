@@ -9,7 +9,10 @@ from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 from btflearn.formats import read_dat
 
+from .spec import RunSpec
+
 SHIPPED = (8, 16, 32)
+SPEC = RunSpec(gamma=1e-4, max_iter=100_000)  # auto16: 5 of 5 reference starts within 1e5 iterations
 
 
 def autoencoder(k: int, seed: int = 0) -> Dataset:

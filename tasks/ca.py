@@ -15,6 +15,11 @@ import numpy as np
 from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 
+from .spec import RunSpec
+
+# the reference settings for CA rules (Elser & Lal): sigma 3, beta 0.2, gamma 1e-3
+SPEC = RunSpec(gamma=1e-3)
+
 
 def _as_bool_states(states, width):
     """(N, width) bool array from +-1 values or a bool array; remembers which form came in."""
@@ -40,8 +45,20 @@ def _back(bits, was_bool, squeeze):
 
 
 class CellularTask:
-    """What the cellular automata share: a Dataset of initial states and their images. Subclasses give
-    ``n_cells``, ``_flat(states) -> (bits, was_bool, squeeze)``, ``step``, names."""
+    """What the cellular automata share: stepping, a Dataset of initial states and their images.
+    Subclasses give ``n_cells``, ``steps``, ``_flat(states) -> (bits, was_bool, squeeze)``, one update
+    ``_update(bits)`` and the names."""
+
+    def step(self, states, steps: int | None = None):
+        """The states after ``steps`` updates (default: the task's ``steps``). ``states``: +-1 values or
+        a bool array (then the result is bool too), one state or a batch."""
+        bits, was_bool, squeeze = self._flat(states)
+        steps = self.steps if steps is None else int(steps)
+        if steps < 0:
+            raise BtfError("steps must be >= 0")
+        for _ in range(steps):
+            bits = self._update(bits)
+        return _back(bits, was_bool, squeeze)
 
     def dataset(self, states) -> Dataset:
         """A Dataset of the given initial states (+-1 or bool) and their images."""
@@ -100,17 +117,6 @@ class ElementaryCA(CellularTask):
             # cell i + off, weight 2^(n_nb-1-j): leftmost most significant
             index |= np.roll(bits, -off, axis=1).astype(np.int64) << (n_nb - 1 - j)
         return self.table[index]
-
-    def step(self, states, steps: int | None = None):
-        """The states after ``steps`` updates (default: the task's ``steps``). ``states``: (N, width) or
-        (width,) +-1 values, or a bool array (then the result is bool too)."""
-        bits, was_bool, squeeze = _as_bool_states(states, self.width)
-        steps = self.steps if steps is None else int(steps)
-        if steps < 0:
-            raise BtfError("steps must be >= 0")
-        for _ in range(steps):
-            bits = self._update(bits)
-        return _back(bits, was_bool, squeeze)
 
     def sample(self, n_items: int, seed: int = 0) -> Dataset:
         """``n_items`` uniformly random initial states (drawn independently, so repeats are possible)

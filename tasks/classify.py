@@ -10,7 +10,10 @@ from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 from btflearn.formats import read_dat
 
+from .spec import RunSpec
+
 OPTDIGITS_ARCH = "64-64-10"
+SPEC = RunSpec(arch=OPTDIGITS_ARCH, sigma=5.0, gamma=1e-3)  # sigma 5: the reference's optdigits runs
 
 
 def optdigits() -> Dataset:

@@ -20,6 +20,10 @@ from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 from btflearn.formats import read_dat
 
+from .spec import RunSpec
+
+SPEC = RunSpec(beta=0.5, gamma=1e-4, max_iter=200_000)  # rand16 solved at 76k-122k iterations, beta 0.5
+
 CODES = ("binary", "onehot")
 
 

@@ -17,6 +17,13 @@ from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
 
 from .ca import CellularTask, _as_bool_states, _back
+from .spec import RunSpec
+
+SPEC = RunSpec(gamma=1e-3)
+# The 9-input rule table (--local): one hidden layer of threshold gates with a small margin solves
+# B3/S23 in seconds (two threshold gates and an AND); sigma 3 (MAJ3/AND/OR only) did not within 1e4
+# iterations on the nets tried.
+LOCAL_SPEC = RunSpec(arch="9-6-1", sigma=50.0, gamma=1e-3, max_iter=5000, trials=8)
 
 _RULE_RE = re.compile(r"^B([0-8]*)/?S([0-8]*)$", re.IGNORECASE)
 # Moore neighbourhood offsets, row-major; (0, 0) is the cell itself.
@@ -92,16 +99,6 @@ class LifeLikeCA(CellularTask):
         born = np.isin(count, list(self.birth)) & ~grid
         keep = np.isin(count, list(self.survive)) & grid
         return (born | keep).reshape(bits.shape)
-
-    def step(self, states, steps: int | None = None):
-        """The states after ``steps`` updates (default: the task's ``steps``)."""
-        bits, was_bool, squeeze = self._flat(states)
-        steps = self.steps if steps is None else int(steps)
-        if steps < 0:
-            raise BtfError("steps must be >= 0")
-        for _ in range(steps):
-            bits = self._update(bits)
-        return _back(bits, was_bool, squeeze)
 
     def sample(self, n_items: int, seed: int = 0, density: float = 0.5) -> Dataset:
         """``n_items`` random initial states (each cell alive with probability ``density``, 0.5 = uniform

@@ -24,6 +24,10 @@ from btflearn.errors import BtfError
 from btflearn.model import Model
 from btflearn.network import Network
 
+from .spec import RunSpec
+
+SPEC = RunSpec(gamma=1e-3)  # the reference settings for teacher circuits
+
 KINDS = ("andor", "maj")
 
 

@@ -49,10 +49,10 @@ def test_pass_profile_splits_one_iteration():
 def test_throughput_rows_start_from_the_same_running_state():
     import numpy as np
 
-    from btflearn.backends import make_backend
+    from btflearn.backends import KernelSpec, make_backend
     from btflearn.bench import PROBLEMS, _prepared_state
     from btflearn.kernels.graph import kernel_graph
-    from btflearn.network import parse_arch
+    from btflearn.arch import parse_arch
     arch, make = PROBLEMS["2x2"]
     net, data = parse_arch(arch), make()
     G = kernel_graph(net, 3.0)
@@ -60,7 +60,7 @@ def test_throughput_rows_start_from_the_same_running_state():
     b = _prepared_state(net, data, G, 2, "float32", warm=30)
     start = _prepared_state(net, data, G, 2, "float64", warm=0)
     assert b.zw.dtype == np.float32 and np.allclose(a.zw, b.zw, atol=1e-6)
-    make_backend("numpy", G, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9).run(start, 30)
+    make_backend("numpy", KernelSpec(G, data.inputs, data.outputs, 0, 0.2, 1e-4, 10 ** 9)).run(start, 30)
     assert np.allclose(a.zw, start.zw, atol=1e-9) and np.allclose(a.zy, start.zy, atol=1e-9)
     a.zw[:] = 0  # rows get copies: the cached state is untouched
     assert np.abs(_prepared_state(net, data, G, 2, "float64", warm=30).zw).sum() > 0

@@ -92,7 +92,26 @@ def test_cli_resume_continues_a_time_limited_run(tmp_path):
     assert [(t["trial"], t["iterations"], t["solved"], t["gap"]) for t in a] == \
         [(t["trial"], t["iterations"], t["solved"], t["gap"]) for t in b]
     wrong = run.invoke(cli, ["solve", "multiplier", "--bits", "3", "--resume", str(tmp_path / "whole")])
-    assert isinstance(wrong.exception, BtfError) and "no checkpoint" in str(wrong.exception)
+    assert wrong.exit_code == 2 and "--bits 3 differs from the run" in wrong.output
+    finished = run.invoke(cli, ["solve", "multiplier", "--resume", str(tmp_path / "whole")])
+    assert isinstance(finished.exception, BtfError) and "no checkpoint" in str(finished.exception)
+
+
+def test_resume_restores_the_task_size_and_a_time_limit_stop_says_how(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from btflearn.cli.main import cli
+    run = CliRunner()
+    out = tmp_path / "m3"
+    cut = run.invoke(cli, ["solve", "multiplier", "--bits", "3", "--max-iter", "200", "--time-limit", "1e-6",
+                           "--quiet", "--out", str(out)])
+    assert cut.exit_code == 1 and (out / "checkpoint.npz").is_file()
+    assert f"--resume {out}" in cut.output and "continue it with --resume" in cut.output
+    resumed = run.invoke(cli, ["solve", "multiplier", "--resume", str(out), "--quiet"])  # no --bits: task.json
+    assert "architecture" not in resumed.output, resumed.output
+    assert json.loads((out / "result.json").read_text())["task"] == "multiplier3"
 
 
 

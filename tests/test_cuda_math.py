@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from btflearn import fit, parse_arch
-from btflearn.backends import (AT_MAX_ITER, RUNNING, NumbaBackend, NumpyBackend, SolverState, cupy_available,
-                               make_backend)
+from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, SolverState,
+                               cupy_available, make_backend)
 from btflearn.cupy_backend import KERNELS, CupyBackend, cuda_source_dir, kernel_source
 from btflearn.errors import BtfError
 from btflearn.kernels import reference as ref
@@ -272,7 +272,7 @@ def test_rrr_run_matches_reference_iteration_by_iteration(lib, arch, mode, trial
     frozen = st.zw[1].copy()
     args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
     run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
-    reference = NumpyBackend(*args)
+    reference = NumpyBackend(KernelSpec(*args))
     for _ in range(4):                    # one iteration per call: state after every iteration
         gap_c = run.run(1)
         gap_r = reference.run(st, 1)
@@ -296,7 +296,7 @@ def test_rrr_run_stopping_rules_match_reference(lib, trial_layout):
     args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 9)
     run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
     gap_c = run.run(6)
-    gap_r = NumpyBackend(*args).run(st, 6)
+    gap_r = NumpyBackend(KernelSpec(*args)).run(st, 6)
     np.testing.assert_allclose(gap_c, gap_r, rtol=0, atol=1e-9)
     assert list(run.iters) == [6, 9, 1] and list(run.status) == [RUNNING, AT_MAX_ITER, 1]
     assert np.all(gap_c[1, 4:] == -1.0) and np.all(gap_c[2, 1:] == -1.0)
@@ -351,8 +351,8 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
     for st in (st_c, st_r):
         st.status[1] = AT_MAX_ITER
     args = (graph, data.inputs, data.outputs, mode, 0.2, 1e-2, 10 ** 9)
-    eng = CupyBackend(*args, layout=layout)
-    reference = NumpyBackend(*args)
+    eng = CupyBackend(KernelSpec(*args), layout=layout)
+    reference = NumpyBackend(KernelSpec(*args))
     for n in (1, 5, 3):
         np.testing.assert_allclose(eng.run(st_c, n), reference.run(st_r, n), rtol=0, atol=1e-9)
         np.testing.assert_allclose(st_c.wb[[0, 2]], st_r.wb[[0, 2]], rtol=0, atol=1e-9)
@@ -401,9 +401,9 @@ def test_selection_without_cupy(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)   # import cupy raises ImportError
     args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
     assert not cupy_available()
-    assert isinstance(make_backend("auto", *args), NumbaBackend)
+    assert isinstance(make_backend("auto", KernelSpec(*args)), NumbaBackend)
     with pytest.raises(BtfError, match="CuPy is not installed"):
-        make_backend("cupy", *args)
+        make_backend("cupy", KernelSpec(*args))
 
 
 @pytest.mark.parametrize("devices,message", [(0, "finds no CUDA device"),
@@ -415,9 +415,9 @@ def test_selection_with_cupy_but_no_gpu(monkeypatch, devices, message):
     monkeypatch.setitem(sys.modules, "cupy", cp)
     args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
     assert not cupy_available()
-    assert isinstance(make_backend("auto", *args), NumbaBackend)
+    assert isinstance(make_backend("auto", KernelSpec(*args)), NumbaBackend)
     with pytest.raises(BtfError, match=message):
-        make_backend("cupy", *args)
+        make_backend("cupy", KernelSpec(*args))
 
 
 def test_auto_picks_cupy_when_a_device_is_present(lib, monkeypatch):
@@ -425,14 +425,14 @@ def test_auto_picks_cupy_when_a_device_is_present(lib, monkeypatch):
     data = multiplier(2)
     graph = kernel_graph(parse_arch("4-4-4-4"), 3.0)
     assert cupy_available()
-    assert make_backend("auto", graph, data.inputs, data.outputs, 0, 0.2, 1e-3, 10).name == "cupy"
+    assert make_backend("auto", KernelSpec(graph, data.inputs, data.outputs, 0, 0.2, 1e-3, 10)).name == "cupy"
 
 
 def test_bench_cupy_without_gpu_is_a_clear_error():
     if cupy_available():
         pytest.skip("a GPU is present")
     out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
-                          "--backend", "cupy", "--problems", "2x2", "--seconds", "0.1", "--solve-seeds", ""],
+                          "--backends", "cupy", "--problems", "2x2", "--seconds", "0.1", "--solve-seeds", ""],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "error: cannot use the cupy backend" in out.stderr and "Traceback" not in out.stderr

@@ -131,7 +131,7 @@ def test_scheduler_spec():
 
 
 def test_sweep_points_on_the_cluster_match_the_local_sweep(client):
-    from btflearn.sweep import run_sweep
+    from btflearn.grid import run_sweep
     from btflearn.tasks import ElementaryCA
     pool = ElementaryCA(232, width=8).sample(200, seed=0)
     kw = dict(fit_options=dict(gamma=1e-3, max_iter=800), seeds=[0, 1])

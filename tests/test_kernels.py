@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from btflearn import parse_arch
-from btflearn.backends import AT_MAX_ITER, RUNNING, NumbaBackend, NumpyBackend, SolverState
+from btflearn.backends import AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, SolverState
 from btflearn.kernels import numba_kernels as nk
 from btflearn.kernels import reference as ref
 from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
@@ -213,8 +213,8 @@ def test_numba_iterations_equal_reference(arch, bits, mode, by_trial):
     st_nb.status[1] = AT_MAX_ITER
     frozen = st_nb.zw[1].copy()
     args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
-    gaps_ref = NumpyBackend(*args).run(st_ref, 6)
-    gaps_nb = NumbaBackend(*args, by_trial=by_trial).run(st_nb, 6)
+    gaps_ref = NumpyBackend(KernelSpec(*args)).run(st_ref, 6)
+    gaps_nb = NumbaBackend(KernelSpec(*args), by_trial=by_trial).run(st_nb, 6)
     np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
     for a, b in ((st_nb.zw, st_ref.zw), (st_nb.zx, st_ref.zx), (st_nb.zy, st_ref.zy), (st_nb.g, st_ref.g)):
         np.testing.assert_allclose(a, b, atol=1e-9)
@@ -251,7 +251,7 @@ def test_no_nan_from_zero_state():
     st.zw[:] = 0.0
     st.zx[:] = 0.0
     st.zy[..., graph.first_btf:graph.first_output] = 0.0
-    NumbaBackend(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9).run(st, 20)
+    NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9)).run(st, 20)
     for a in (st.zw, st.zx, st.zy, st.g, st.wb):
         assert np.all(np.isfinite(a))
 
@@ -313,9 +313,24 @@ def test_results_do_not_depend_on_the_block_size(by_trial):
     results = []
     for block in (64, 24, 5, 1):
         graph, st = _state("dense:6-5-5-6", data, 2, 4)
-        gaps = NumbaBackend(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9, by_trial=by_trial,
+        gaps = NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9), by_trial=by_trial,
                             block_size=block).run(st, 15)
         results.append((gaps, st.zw, st.zx, st.zy, st.g, st.wb))
     for other in results[1:]:
         for a, b in zip(results[0], other):
             assert np.array_equal(a, b)
+
+
+def test_cuda_header_codes_agree_with_kernels_graph():
+    """Status codes and input modes are defined once in kernels/graph.py; the CUDA header repeats them."""
+    import re
+    from pathlib import Path
+
+    from btflearn.kernels import graph
+    header = (Path(graph.__file__).parent / "cuda" / "btf_math.cuh").read_text()
+    macros = dict(re.findall(r"#define BTF_([A-Z_]+) (\d+)", header))
+    names = ("RUNNING", "BELOW_GAPSTOP", "AT_MAX_ITER", "INPUT_DATA", "INPUT_BINARY", "INPUT_ONEHOT")
+    assert {n: int(macros[n]) for n in names} == {n: getattr(graph, n) for n in names}
+    from btflearn.dataset import INPUT_MODES
+    assert [INPUT_MODES.index(m) for m in ("data", "binary", "onehot")] == [
+        graph.INPUT_DATA, graph.INPUT_BINARY, graph.INPUT_ONEHOT]

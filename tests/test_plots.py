@@ -11,7 +11,7 @@ def test_plot_gap_reads_result_json(tmp_path):
     from click.testing import CliRunner
 
     from btflearn.cli.main import cli
-    from btflearn.plots import read_gap_histories
+    from btflearn.report import gap_histories as read_gap_histories
 
     run = CliRunner()
     res = run.invoke(cli, ["solve", "multiplier", "--bits", "2", "--trials", "2", "--all-trials", "--max-iter",

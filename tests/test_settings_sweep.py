@@ -1,4 +1,4 @@
-"""Solver-settings sweeps (btflearn.settings_sweep, `btflearn sweep multiplier`): library, JSON, CLI."""
+"""Solver-settings grids (btflearn.grid.settings_sweep, `btflearn sweep multiplier`): library, JSON, CLI."""
 import json
 import statistics
 
@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from btflearn import fit
 from btflearn.errors import BtfError
-from btflearn.settings_sweep import (SettingsSweepResult, check_sweep, grid_points, parse_float_list, parse_seeds,
+from btflearn.grid import (SettingsSweepResult, check_sweep, grid_points, parse_float_list, parse_seeds,
                                      settings_sweep)
 from btflearn.tasks import multiplier
 
@@ -157,10 +157,10 @@ def test_parsing():
 def test_bad_settings_fail_before_any_run(data):
     lines = []
     bad = [
-        (dict(sigma=[3, -1]), "sigma must be positive"),
+        (dict(sigma=[3, -1]), "sigma must be a positive number"),
         (dict(beta=[0.2, 1.5]), "beta must lie"),
         (dict(gamma=[]), "no values"),
-        (dict(dtype=["float16"]), "unknown dtype"),
+        (dict(dtype=["float16"]), "dtype must be float64 or float32"),
         (dict(arch=["4-4-4-4", "6-4"]), "inputs"),
         (dict(trials=[2]), "set by the sweep"),
         (dict(alpha=[1]), "unknown setting"),
@@ -187,11 +187,11 @@ def test_cli_errors():
     cases = [
         (["--sigma", "3,x"], "'x' is not a number"),
         (["--gamma", ""], "comma-separated"),
-        (["--dtype", "float64,float16"], "unknown dtype 'float16'"),
+        (["--dtype", "float64,float16"], "dtype must be float64 or float32, got 'float16'"),
         (["--seeds", "4-2"], "empty range"),
         (["--seeds", "0,0"], "listed twice"),
         (["--arch", "4-4-4-4,4-4-8"], "inputs and 8 outputs"),
-        (["--beta", "0"], "beta must be positive"),
+        (["--beta", "0"], "beta must be a positive number"),
         (["--bits", "5"], "no default architecture for 5 bits: give --arch"),
     ]
     for extra, message in cases:

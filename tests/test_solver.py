@@ -110,3 +110,17 @@ def test_a_subset_of_trials_reproduces_those_trials():
         np.testing.assert_array_equal(t.weights, full[t.trial].weights)
     with pytest.raises(BtfError, match="trial_ids"):
         fit(data, trial_ids=[1, 1], **kw)
+
+
+def test_warm_start_from_a_solution_is_solved_at_once_and_checks_its_input():
+    from btflearn.tasks import multiplier
+    data = multiplier(2)
+    first = fit(data, arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=8, seed=0, backend="numpy")
+    assert first.solved
+    warm = fit(data, arch="4-4-4-4", gamma=1e-3, max_iter=10_000, seed=5, backend="numpy",
+               init=first.model)
+    assert warm.solved and warm.iterations < 500  # solved at the first read-out check
+    cold = fit(data, arch="4-4-4-4", gamma=1e-3, max_iter=warm.iterations, seed=5, backend="numpy")
+    assert not cold.solved  # the warm run's speed came from its start, not from the seed
+    with pytest.raises(BtfError, match="init must be"):
+        fit(data, arch="4-4-4-4", max_iter=4, init=np.zeros(3))

@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from btflearn.errors import BtfError
-from btflearn.sweep import parse_int_list, plot_sweep, run_sweep
+from btflearn.grid import parse_int_list, run_sweep
+from btflearn.plots import plot_sweep
 from btflearn.tasks import ElementaryCA
 
 
@@ -63,10 +64,11 @@ def test_sweep_cli(tmp_path):
     assert load_model(out / "model_N32_s0.json").network.n_inputs == 8
     assert "true local rule rule 232" in (out / "rule_N32_s0.txt").read_text()
     r = CliRunner().invoke(cli, ["sweep", "logic", "--width", "8", "--layers", "2", "--n", "64", "--pool", "200",
-                                 "--max-iter", "1000", "--quiet", "--json"])
+                                 "--max-iter", "1000", "--seeds", "0-1", "--quiet", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["task"].startswith("teacher_andor_8-8-8") and data["rows"][0]["n_test"] == 136
+    assert [row["seed"] for row in data["rows"]] == [0, 1]  # seed ranges as in `sweep multiplier`
 
 
 def test_solve_task_commands_registered_and_run():

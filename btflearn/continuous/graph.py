@@ -208,19 +208,3 @@ class Graph:
             kinds[rec.kind] = kinds.get(rec.kind, 0) + len(rec.out if rec.out is not None else rec.operands[0][1])
         ops = ", ".join(f"{n} {k}" for k, n in kinds.items())
         return f"{self.n_values} values, {self.n_params} parameters, ops per item: {ops}"
-
-
-def record(model, input_shape, fuse: bool = True) -> Graph:
-    """Run ``model(nn, x)`` with the recording interpreter; returns the graph (output in ``graph.output``).
-    ``fuse``: a dense unit with ReLU (or no activation) is one op with its bias (see layers.Recorder)."""
-    from .layers import Recorder
-
-    g = Graph()
-    x = g.input(tuple(input_shape))
-    out = model(Recorder(g, fuse=fuse), x)
-    if not isinstance(out, Var) or out.kind != VALUE:
-        raise ArchitectureError("a model must return an array computed from its input")
-    if out.ndim != 1:
-        out = out.reshape(-1)
-    g.output = out
-    return g

@@ -23,7 +23,7 @@ import numpy as np
 
 from btflearn.errors import ArchitectureError
 
-from .graph import VALUE, Var, concatenate
+from .graph import VALUE, Graph, Var, concatenate
 
 
 @dataclass(frozen=True)
@@ -358,3 +358,17 @@ def params_to_flat(graph, params):
 
 def flat_to_params(graph, flat):
     return {name: flat[spec.idx] for name, spec in graph.params.items()}
+
+
+def record(model, input_shape, fuse: bool = True) -> Graph:
+    """Run ``model(nn, x)`` with the recording interpreter; returns the graph (output in ``graph.output``).
+    ``fuse``: a dense unit with ReLU (or no activation) is one op with its bias (see layers.Recorder)."""
+    g = Graph()
+    x = g.input(tuple(input_shape))
+    out = model(Recorder(g, fuse=fuse), x)
+    if not isinstance(out, Var) or out.kind != VALUE:
+        raise ArchitectureError("a model must return an array computed from its input")
+    if out.ndim != 1:
+        out = out.reshape(-1)
+    g.output = out
+    return g

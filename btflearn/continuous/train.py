@@ -18,7 +18,7 @@ import numpy as np
 from btflearn.errors import BtfError
 
 from . import layers
-from .graph import record
+from .layers import record
 
 METHODS = ("projection", "adam", "adam-ste")
 ACTIVATIONS = ("relu", "quant")
