@@ -142,6 +142,10 @@ class NumbaBackend(Backend):
         """Bytes of the kernel-layout copies and scratch held between calls."""
         return sum(a.nbytes for a in self._scratch[1:]) if self._scratch is not None else 0
 
+    def _support(self, V):
+        """Per-node weight support of the gate projection (zeros: off)."""
+        return np.zeros(V, dtype=np.int64) if self.graph.support is None else self.graph.support
+
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
         # the kernels keep the item index innermost: (T, N, E) -> (T, E, N) on the way in and back
         T, N, E = st.zw.shape
@@ -164,7 +168,7 @@ class NumbaBackend(Backend):
         kernel(zw, zx, zy, g, wa, xa, ya, gap_node, st.wb, G.send, G.in_start, G.delta, G.first_btf,
                G.first_output, self.inputs, self.labels, self.input_mode, self.beta, self.gamma, st.gapstop,
                st.iters, self.max_iter, st.status, pending, n_iter, gap_out, self.block(T, N, layout),
-               *self._scratch[10:])
+               *self._scratch[10:], self._support(V))
         for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
             dst[...] = src.transpose(0, 2, 1)
         return gap_out

@@ -82,8 +82,10 @@ class CupyBackend(Backend):
             inputs = np.zeros((self.n_items, n_in))
         i64 = lambda a: cp.asarray(np.ascontiguousarray(a, dtype=np.int64))  # noqa: E731
         f64 = lambda a: cp.asarray(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
+        support = graph.support   # gate projection per node, zeros = off
+        support = np.zeros(len(graph.in_start) - 1, dtype=np.int64) if support is None else support
         self._graph_dev = (i64(graph.recv), i64(graph.in_start), i64(graph.out_start), i64(graph.out_edges),
-                           f64(graph.delta), f64(inputs.reshape(self.n_items, n_in)),
+                           f64(graph.delta), i64(support), f64(inputs.reshape(self.n_items, n_in)),
                            f64(labels.reshape(self.n_items, -1)))
         module = cp.RawModule(code=kernel_source())
         self._k = {name: module.get_function(name) for name in KERNELS}
@@ -156,10 +158,11 @@ class CupyBackend(Backend):
         gapstop = cp.asarray(np.ascontiguousarray(st.gapstop, dtype=np.float64))
         gap_out = cp.empty((T, max(n_iter, 1)), dtype=np.float64)
         G = self.graph
-        recv, in_start, out_start, out_edges, delta, inputs, labels = self._graph_dev
+        recv, in_start, out_start, out_edges, delta, support, inputs, labels = self._graph_dev
         i64, f64 = np.int64, np.float64
         args = (d["zw"], d["zx"], d["zy"], d["g"], d["wa"], d["xa"], d["ya"], d["gap_node"], d["wb"], d["item_gap"],
-                recv, in_start, out_start, out_edges, delta, inputs, labels, iters, status, gapstop, d["pending"],
+                recv, in_start, out_start, out_edges, delta, support, inputs, labels, iters, status, gapstop,
+                d["pending"],
                 gap_out, i64(T), i64(N), i64(E), i64(V), i64(G.first_btf), i64(G.first_output),
                 i64(self.input_mode), i64(self.max_iter), i64(gap_out.shape[1]), f64(self.beta), f64(self.gamma))
         k = self._k

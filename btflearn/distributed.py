@@ -176,7 +176,8 @@ def _run_trial(problem, trial, seed, deadline, stop_name, topic, backend):
             return None, None, worker.address
     s = problem.settings
     res = fit(problem.dataset, problem.network, sigma=s.sigma, beta=s.beta, gamma=s.gamma, max_iter=s.max_iter,
-              gapstop=s.gapstop, dtype=s.dtype, polish=s.polish, seed=seed, trial_ids=[trial], batch=1,
+              gapstop=s.gapstop, dtype=s.dtype, polish=s.polish, support=s.support, seed=seed,
+              trial_ids=[trial], batch=1,
               time_limit=time_limit, backend=backend, progress=_TrialHook(worker, trial, stop_name, topic))
     return res.trials[0], res.backend, worker.address
 

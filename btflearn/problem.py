@@ -29,6 +29,7 @@ class Settings:
     gapstop: float = 0.01
     dtype: str = "float64"
     polish: int = 0
+    support: int | tuple | None = None  # gate projection of the concurred weights (None: off)
 
     def validated(self) -> "Settings":
         """These settings with gamma filled in, or a BtfError naming the first bad one."""
@@ -48,8 +49,13 @@ class Settings:
             raise BtfError(f"gamma must be a number in (0, 1], got {gamma!r}")
         if self.dtype not in DTYPES:
             raise BtfError(f"dtype must be float64 or float32, got {self.dtype!r}")
+        support = self.support
+        if support is not None:
+            support = int(support) if np.ndim(support) == 0 else tuple(int(v) for v in np.ravel(support))
+            if min(np.ravel(support)) < 0:
+                raise BtfError(f"support must be a non-negative number of weights, got {self.support!r}")
         return Settings(float(self.sigma), float(self.beta), float(gamma), int(self.max_iter),
-                        float(self.gapstop), self.dtype, int(self.polish))
+                        float(self.gapstop), self.dtype, int(self.polish), support)
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,10 @@ class Problem:
     def graph(self):
         """The network as the kernels see it, with margins sqrt(m_n / sigma)."""
         from .kernels.graph import kernel_graph
-        return kernel_graph(self.network, self.settings.sigma)
+        try:
+            return kernel_graph(self.network, self.settings.sigma, self.settings.support)
+        except ValueError as exc:  # a per-node support of the wrong length or range
+            raise BtfError(f"support: {exc}") from None
 
     @property
     def input_mode(self) -> int:
@@ -99,8 +108,11 @@ class Problem:
     def hyperparameters(self, trials: int, seed: int) -> dict:
         """The settings as model.json, result.json and checkpoints record them."""
         s = self.settings
-        return dict(arch=self.network.arch, sigma=s.sigma, beta=s.beta, gamma=s.gamma, max_iter=s.max_iter,
-                    gapstop=s.gapstop, trials=int(trials), seed=seed, dtype=s.dtype, polish=s.polish)
+        hyper = dict(arch=self.network.arch, sigma=s.sigma, beta=s.beta, gamma=s.gamma, max_iter=s.max_iter,
+                     gapstop=s.gapstop, trials=int(trials), seed=seed, dtype=s.dtype, polish=s.polish)
+        if s.support is not None:
+            hyper["support"] = s.support if np.ndim(s.support) == 0 else [int(v) for v in self.graph.support]
+        return hyper
 
     def model(self, weights, **meta):
         """A Model of this network with the dataset's names and readout."""

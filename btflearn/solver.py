@@ -34,7 +34,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
         trials: int = 1, seed: int = 0, time_limit: float | None = None, backend: str = "auto",
         batch: int | None = None, stop_on_first: bool = True, progress=None,
         dtype: str = "float64", polish: int = 0, trial_ids=None, checkpoint=None,
-        checkpoint_every: float = 60.0, resume: bool = False, init=None, scheduler=None) -> FitResult:
+        checkpoint_every: float = 60.0, resume: bool = False, init=None, scheduler=None,
+        support=None) -> FitResult:
     """Train a BTF network on ``dataset`` by RRR.
 
     arch: width string (``"4-4-4-4"``, ``"dense:6-12-12-6"``), .wth/.net path, or a Network.
@@ -55,11 +56,15 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
     init: warm start from these weights (an (E,) array or a Model of the same network): every trial
     starts with w = init on every item and x, y = the values of init's forward pass, instead of the
     random start (used to continue a solution under other settings, e.g. a larger margin).
+    support: gate projection of the concurred weights (an int for every node, or a (V,) array, 0 = off):
+    a node with support s concurs onto the nearest majority gate of support s (s weights at
+    +-sqrt(m/s), the rest 0), so a late phase converges to gates instead of being rounded after.
     scheduler: run each trial as a Dask task ("local", "local:N", "tcp://host:port" or a Client; see
     btflearn.distributed); the result is merged exactly as in process.
     """
     problem = Problem.build(dataset, arch, sigma=sigma, beta=beta, gamma=gamma, max_iter=max_iter,
-                            gapstop=gapstop, dtype=dtype, polish=polish)
+                            gapstop=gapstop, dtype=dtype, polish=polish, support=support)
+    problem.graph  # noqa: B018  (builds the kernel graph now: a bad support is an error before any work)
     ids = trial_list(trials, trial_ids)
     if time_limit is not None and not time_limit > 0:
         raise BtfError(f"time_limit must be positive, got {time_limit!r}")

@@ -74,13 +74,18 @@ def _check_writable(path: Path):
               help="Netlist format (default: from the -o suffix, else verilog).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the netlist here (default: standard output).")
-@click.option("--optimize", is_flag=True, help="Run the netlist through ABC (2-input gate mapping), report "
-              "the gate count before and after, and re-verify.")
+@click.option("--optimize", is_flag=True, help="Also run the circuit through ABC without collapse (2-input "
+              "gate mapping), write that to NAME.abc.SUFFIX beside -o, re-verify, and report AIG sizes side by "
+              "side: learned, learned + ABC, and ABC from the truth table alone (the baseline).")
+@click.option("--minimise/--no-minimise", default=True, show_default=True, help="Make the model sparse first "
+              "(btflearn.sparsify: small gates, still exact on every item); needs the truth table (task or data).")
+@click.option("--minimise-time", type=click.FloatRange(min=0.1), default=None, metavar="S",
+              help="Time budget of the minimisation in seconds [default: btflearn.sparsify.DEFAULT_TIME_LIMIT].")
 @click.option("--task", type=click.Choice(TASKS), help="Truth table to extract over and verify against "
               "(default: the model's own task when its name says so, else all inputs of the model).")
 @click.option("--bits", type=int, help="Operand width for --task multiplier.")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), help="A .dat file to extract over instead.")
-def export(model_path, fmt, output, optimize, task, bits, data):
+def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bits, data):
     """Export MODEL (a model.json) as a verified netlist.
 
     The circuit is extracted from the model, simplified, and simulated against the truth table; the
@@ -106,33 +111,53 @@ def export(model_path, fmt, output, optimize, task, bits, data):
         else:
             note = (f"no task given: the circuit is checked against the model's own outputs on all "
                     f"2^{model.network.n_inputs} inputs")
-    circuit = ex.extract_circuit(model, dataset)
     report = []
     if note:
         report.append(note)
+    if minimise and dataset is not None:
+        from btflearn.sparsify import DEFAULT_TIME_LIMIT, sparsify
+        ex.check_solved(model, dataset)
+        def show(step):
+            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
+                       err=True)
+        model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=show)
+        report.append(done.summary())
+    circuit = ex.extract_circuit(model, dataset)
     report.append(circuit.describe())
     network = circuit.network
+    text = ex.render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe())
+    abc_text = None
     if optimize:
-        from btflearn.circuits.eda import abc_optimize
-        result = abc_optimize(network)
+        # learning and ABC kept apart: the -o file is btflearn's own circuit; ABC's improvement of it
+        # (no collapse) goes to its own file; the collapse run only gives the baseline number
+        from btflearn.circuits import eda
+        result = eda.abc_optimize(network, collapse=False)
         ex.check_network(result.network, circuit.inputs, circuit.expected, what="ABC-optimised circuit")
+        learned, improved, baseline = (eda.aig_ands(network), eda.aig_ands(result.network),
+                                       eda.aig_ands(network, collapse=True))
         report.append(f"before ABC: {format_stats(result.before)}")
         report.append(f"after ABC:  {format_stats(result.after)}")
         report.append(f"ABC script: {result.script}; ABC cec: equivalent; the optimised netlist reproduces "
                       f"the truth table on {circuit.inputs.shape[0]} patterns")
-        network = result.network
-    text = ex.render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe()
-                             if not optimize else f"{network.name}: optimised by ABC; {format_stats(result.after)}")
+        report.append(f"AIG ANDs ({eda.AIG_SCRIPT}): learned {learned}; learned + ABC (no collapse) {improved}; "
+                      f"ABC from the truth table alone (collapse) {baseline}")
+        abc_text = ex.render_checked(result.network, fmt, circuit.inputs, circuit.expected,
+                                     comment=f"{network.name}: btflearn's circuit improved by ABC (no collapse); "
+                                             f"{format_stats(result.after)}")
     if output:
         try:
             output.write_bytes(text) if isinstance(text, bytes) else output.write_text(text)
         except OSError as exc:
             raise BtfError(f"cannot write {output}: {exc.strerror or exc}") from None
         report.append(f"wrote {output} ({fmt})")
+        if abc_text is not None:
+            abc_path = output.with_name(output.stem + ".abc" + output.suffix)
+            abc_path.write_text(abc_text)
+            report.append(f"wrote {abc_path} ({fmt}, after ABC)")
         click.echo("\n".join(report))
     else:
         click.echo("\n".join(report), err=True)
-        click.echo(text, nl=False)
+        click.echo(abc_text if abc_text is not None else text, nl=False)
 
 
 @click.command("verify")

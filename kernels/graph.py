@@ -20,12 +20,33 @@ class KernelGraph(NamedTuple):
     delta: np.ndarray      # (V,) margin of every node (0 for bias and inputs)
     first_btf: int         # first hidden (or output) node = n_inputs + 1
     first_output: int      # first output node
+    support: np.ndarray | None = None  # (V,) int64: weight support s of every node's gate projection, 0 = off
 
 
-def kernel_graph(network, sigma: float) -> KernelGraph:
-    """KernelGraph of a btflearn.network.Network with margins delta_n = sqrt(m_n / sigma)."""
+def support_array(network, support) -> np.ndarray:
+    """(V,) int64 per-node support for the gate projection: an int for every BTF node, or a (V,) array
+    (0 = plain normalisation). Supports wider than a node's in-degree are cut to the in-degree."""
+    V = network.n_nodes
+    arr = np.zeros(V, dtype=np.int64)
+    if np.ndim(support) == 0:
+        arr[network.first_btf:] = int(support)
+    else:
+        arr[:] = np.asarray(support, dtype=np.int64).reshape(V)
+    deg = np.diff(np.asarray(network.in_start, dtype=np.int64))
+    arr = np.minimum(arr, deg)
+    arr[:network.first_btf] = 0
+    if np.any(arr < 0):
+        raise ValueError("a node's weight support cannot be negative")
+    return np.ascontiguousarray(arr)
+
+
+def kernel_graph(network, sigma: float, support=None) -> KernelGraph:
+    """KernelGraph of a btflearn.network.Network with margins delta_n = sqrt(m_n / sigma); ``support``
+    (None, an int or a (V,) array) turns on the gate projection of the concurred weights (see
+    kernels.reference.support_project)."""
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
     return KernelGraph(i64(network.receivers), i64(network.senders), i64(network.in_start),
                        i64(network.out_start), i64(network.out_edges),
                        np.ascontiguousarray(network.margins(sigma), dtype=np.float64),
-                       int(network.first_btf), int(network.first_output))
+                       int(network.first_btf), int(network.first_output),
+                       None if support is None else support_array(network, support))

@@ -497,6 +497,36 @@ def _node_concur(t, n, zw, g, wa, wb, in_start):
 
 
 @njit(cache=True)
+def _support_project(t, n, wb, in_start, support):
+    """Gate projection of node n's concurred weights when support[n] = s > 0: the s largest |w| (the
+    first on ties) keep their signs (0 counts as +) at +-sqrt(m / s), the rest become 0 (a sort; s is
+    small, so repeated maximum)."""
+    s = support[n]
+    if s <= 0:
+        return
+    lo = in_start[n]
+    m = in_start[n + 1] - lo
+    if s > m:
+        s = m
+    chosen = np.zeros(m, dtype=np.uint8)
+    for _ in range(s):
+        best = -1
+        best_abs = -1.0
+        for j in range(m):
+            a = abs(wb[t, lo + j])
+            if chosen[j] == 0 and a > best_abs:
+                best_abs = a
+                best = j
+        chosen[best] = 1
+    mag = np.sqrt(m / s)
+    for j in range(m):
+        if chosen[j] == 1:
+            wb[t, lo + j] = mag if wb[t, lo + j] >= 0 else -mag
+        else:
+            wb[t, lo + j] = 0.0
+
+
+@njit(cache=True)
 def _block_weight_update(t, j0, j1, zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta):
     """z_w += beta (w_B - w_A) for items j0..j1, the weight part of their gap, and each item's total gap
     into item_gap."""
@@ -548,7 +578,7 @@ def _flush_metric(t, j0, j1, g, gap_node, first_btf, gamma, pending):
 @njit(cache=True, parallel=True)
 def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
             inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
-            n_iter, gap_out, block, num, den, pl, pi, item_gap):
+            n_iter, gap_out, block, num, den, pl, pi, item_gap, support):
     """Run up to n_iter RRR iterations on every trial whose status is RUNNING, parallel over (trial,
     block of ``block`` items).
 
@@ -586,6 +616,7 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, firs
             t = k // n_btf
             if status[t] == RUNNING:
                 _node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
+                _support_project(t, first_btf + k - t * n_btf, wb, in_start, support)
         for k in prange(T * nb):
             t = k // nb
             j0 = (k - t * nb) * block
@@ -607,7 +638,7 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, firs
 @njit(cache=True, parallel=True)
 def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
                    inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
-                   n_iter, gap_out, block, num, den, pl, pi, item_gap):
+                   n_iter, gap_out, block, num, den, pl, pi, item_gap, support):
     """rrr_run with whole trials per thread: the same results, one parallel region per call."""
     T, E, N = zw.shape
     V = zy.shape[1]
@@ -624,6 +655,7 @@ def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delt
                             gamma, pending)
             for n in range(first_btf, V):
                 _node_concur(t, n, zw, g, wa, wb, in_start)
+                _support_project(t, n, wb, in_start, support)
             for j0 in range(0, N, block):
                 _block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
                                      first_btf, beta)

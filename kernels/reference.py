@@ -170,6 +170,18 @@ def project_A(zw, zx, zy, graph: KernelGraph, inputs, input_mode=INPUT_DATA):
     return wa, xa, ya
 
 
+def support_project(w, s):
+    """Nearest point to ``w`` (..., m) among the majority gates of support s: s weights at
+    +-sqrt(m / s), the rest 0. It keeps the s largest |w| (the first on ties) with their signs (0 counts
+    as +): maximising w . v over that set is a sort."""
+    m = w.shape[-1]
+    idx = np.argsort(-np.abs(w), axis=-1, kind="stable")[..., :s]
+    out = np.zeros_like(w)
+    vals = np.where(np.take_along_axis(w, idx, axis=-1) >= 0, 1.0, -1.0) * np.sqrt(m / s)
+    np.put_along_axis(out, idx, vals, axis=-1)
+    return out
+
+
 def project_B(rw, rx, ry, g, graph: KernelGraph, labels):
     """Constraint B with metric g (T, N, V): one weight set per trial, normalised to |w_n|^2 = m_n
     (returned as (T, E)); each sender's value equal to all its copies; outputs equal to the labels."""
@@ -183,6 +195,8 @@ def project_B(rw, rx, ry, g, graph: KernelGraph, labels):
         norm = np.sqrt(np.sum(wbar[:, lo:hi] ** 2, axis=-1, keepdims=True))
         scale = np.sqrt(hi - lo)
         wb[:, lo:hi] = np.where(norm > 0, wbar[:, lo:hi] * scale / np.where(norm > 0, norm, 1.0), 1.0)
+        if graph.support is not None and graph.support[n] > 0:   # weights concurred onto a gate
+            wb[:, lo:hi] = support_project(wbar[:, lo:hi], int(graph.support[n]))
     # values: weighted mean of y[s] and its copies x[e] on the out-edges of s
     num = g * ry
     den = g.copy()

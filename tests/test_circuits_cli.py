@@ -1,5 +1,6 @@
 """``btflearn export`` and ``btflearn verify``."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -130,3 +131,17 @@ def test_verify_prove_with_tools(circ_model_file, tmp_path, capsys):
     run(["export", circ_model_file, "-o", good], capsys)
     code, out, _ = run(["verify", good, "--task", "multiplier", "--bits", "2", "--prove"], capsys)
     assert code == 0 and "PROVED: yosys" in out
+
+
+@pytest.mark.skipif(eda.find_abc() is None, reason="ABC (berkeley-abc) is not on PATH")
+def test_export_optimize_keeps_learning_and_abc_apart(circ_model_file, tmp_path, capsys):
+    target = tmp_path / "c.blif"
+    code, out, _ = run(["export", circ_model_file, "--optimize", "--no-minimise", "-o", target], capsys)
+    assert code == 0 and "minimised in" not in out
+    line = next(x for x in out.splitlines() if x.startswith("AIG ANDs"))
+    learned, improved, baseline = (int(v) for v in re.findall(r"(?:learned|ABC \(no collapse\)|\(collapse\)) (\d+)", line))
+    assert improved <= learned and baseline >= 1
+    data = multiplier(2)
+    for path in (target, tmp_path / "c.abc.blif"):   # btflearn's circuit and ABC's, both verified
+        assert np.array_equal(simulate(read_netlist(path), data.inputs), data.outputs)
+    assert eda.aig_ands(read_netlist(target)) == learned

@@ -41,8 +41,9 @@ def _compiler():
 
 # ----------------------------------------------------------------------------------- the CPU build
 P, I64, F64 = "p", "i", "d"
-# BTF_KERNEL_PARAMS of rrr_kernels.cu: (kind, dtype of the array) for the 22 pointers, then scalars
-KERNEL_SIGNATURE = ([(P, np.float64)] * 10 + [(P, np.int64)] * 4 + [(P, np.float64)] * 3 + [(P, np.int64)] * 2
+# BTF_KERNEL_PARAMS of rrr_kernels.cu: (kind, dtype of the array) for the 23 pointers, then scalars
+KERNEL_SIGNATURE = ([(P, np.float64)] * 10 + [(P, np.int64)] * 4 + [(P, np.float64)] + [(P, np.int64)]
+                    + [(P, np.float64)] * 2 + [(P, np.int64)] * 2
                     + [(P, np.float64)] * 3 + [(I64, None)] * 9 + [(F64, None)] * 2 + [(I64, None)])
 CTYPE = {P: ctypes.c_void_p, I64: ctypes.c_longlong, F64: ctypes.c_double}
 
@@ -241,7 +242,8 @@ class CpuRun:
         G, d = self.graph, self.d
         gap_out = np.empty((T, max(n_iter, 1)))
         args = (d["zw"], d["zx"], d["zy"], d["g"], d["wa"], d["xa"], d["ya"], d["gap_node"], d["wb"], d["item_gap"],
-                G.recv, G.in_start, G.out_start, G.out_edges, G.delta, self.inputs, self.labels, self.iters,
+                G.recv, G.in_start, G.out_start, G.out_edges, G.delta,
+                np.zeros(V, np.int64) if G.support is None else G.support, self.inputs, self.labels, self.iters,
                 self.status, self.gapstop, d["pending"], gap_out, *map(np.int64, (
                     T, N, E, V, G.first_btf, G.first_output, self.mode, self.max_iter, gap_out.shape[1])),
                 np.float64(self.beta), np.float64(self.gamma), np.int64(n_iter))
@@ -284,6 +286,27 @@ def test_rrr_run_matches_reference_iteration_by_iteration(lib, arch, mode, trial
     assert np.all(gap_c[1] == -1.0) and np.all(gap_c[[0, 2]] > 0)
     _assert_same_state(run, st, frozen_slot=1)
     assert np.array_equal(run.host("zw")[1], frozen) and list(run.iters) == [11, 0, 11]
+
+
+@pytest.mark.parametrize("trial_layout", [0, 1], ids=["grid", "trial"])
+def test_gate_projection_matches_reference(lib, trial_layout):
+    """The support (gate) projection of the concurred weights, mixed supports per node, one node off."""
+    data = multiplier(2)
+    net = parse_arch("dense:4-5-3-4")
+    support = np.zeros(net.n_nodes, dtype=np.int64)
+    support[net.first_btf:] = [3, 5, 1, 3, 3, 5, 3, 0, 3, 5, 3, 7]
+    _, st = _state("dense:4-5-3-4", data, 2, 11, INPUT_DATA)
+    graph = kernel_graph(net, 3.0, support)
+    args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
+    run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
+    gap_c = run.run(5)
+    gap_r = NumpyBackend(KernelSpec(*args)).run(st, 5)
+    np.testing.assert_allclose(gap_c, gap_r, rtol=0, atol=1e-9)
+    _assert_same_state(run, st)
+    n = net.first_btf + 1   # support 5: five equal nonzero weights
+    lo, hi = net.in_start[n], net.in_start[n + 1]
+    w = run.d["wb"][0, lo:hi]
+    assert np.count_nonzero(w) == 5 and np.allclose(np.abs(w[w != 0]), np.sqrt((hi - lo) / 5))
 
 
 @pytest.mark.parametrize("trial_layout", [0, 1], ids=["grid", "trial"])

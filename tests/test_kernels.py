@@ -334,3 +334,50 @@ def test_cuda_header_codes_agree_with_kernels_graph():
     from btflearn.dataset import INPUT_MODES
     assert [INPUT_MODES.index(m) for m in ("data", "binary", "onehot")] == [
         graph.INPUT_DATA, graph.INPUT_BINARY, graph.INPUT_ONEHOT]
+
+
+# ----------------------------------------------------------------------------- gate (support) projection
+def test_support_projection_is_the_nearest_gate():
+    """Against every majority gate of support s (s weights at +-sqrt(m/s), the rest 0): none is nearer."""
+    import itertools
+    rng = np.random.default_rng(5)
+    for m, s in ((4, 1), (5, 3), (6, 3), (6, 5)):
+        for _ in range(20):
+            w = rng.normal(size=m)
+            if rng.random() < 0.3:
+                w[rng.integers(m)] = w[0]   # ties: the first index wins
+            got = ref.support_project(w, s)
+            assert np.count_nonzero(got) == s and np.allclose(np.abs(got[got != 0]), np.sqrt(m / s))
+            best = np.inf
+            for idx in itertools.combinations(range(m), s):
+                for signs in itertools.product((-1.0, 1.0), repeat=s):
+                    gate = np.zeros(m)
+                    gate[list(idx)] = np.array(signs) * np.sqrt(m / s)
+                    best = min(best, np.sum((w - gate) ** 2))
+            assert np.sum((w - got) ** 2) <= best + 1e-12
+            np.testing.assert_array_equal(ref.support_project(got, s), got)   # idempotent
+
+
+@pytest.mark.parametrize("by_trial", [False, True])
+def test_numba_gate_projection_equals_reference(by_trial):
+    data = multiplier(2)
+    net = parse_arch("dense:4-5-3-4")
+    support = np.zeros(net.n_nodes, dtype=np.int64)
+    support[net.first_btf:] = [3, 5, 1, 3, 3, 5, 3, 0, 3, 5, 3, 7]   # mixed, one off, one wider than needed
+    graph = kernel_graph(net, 3.0, support)
+    assert graph.support[net.first_btf + 11] == 7 and graph.support[0] == 0
+    states = []
+    for _ in range(2):
+        _, st = _state("dense:4-5-3-4", data, 2, 11)
+        states.append(st)
+    args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
+    gaps_ref = NumpyBackend(KernelSpec(*args)).run(states[0], 5)
+    gaps_nb = NumbaBackend(KernelSpec(*args), by_trial=by_trial).run(states[1], 5)
+    np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
+    np.testing.assert_allclose(states[1].wb, states[0].wb, atol=1e-12)
+    for a, b in ((states[1].zw, states[0].zw), (states[1].zy, states[0].zy), (states[1].g, states[0].g)):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    n = net.first_btf   # support 3 on a node: three nonzero weights of equal size
+    lo, hi = net.in_start[n], net.in_start[n + 1]
+    w = states[1].wb[0, lo:hi]
+    assert np.count_nonzero(w) == 3 and np.allclose(np.abs(w[w != 0]), np.sqrt((hi - lo) / 3))

@@ -49,6 +49,11 @@ OPTIMIZE_SCRIPTS = (
 # wide threshold gates that local rewriting cannot see through.
 COLLAPSE_SCRIPT = "collapse; strash; dc2; dch; map -a; strash; dch; map -a"
 COLLAPSE_MAX_INPUTS = 16
+# AIG size as the circuit benchmarks count it: structural hashing, choices, then ABC's resyn2 sequence of
+# balance/rewrite/refactor. Without collapse it measures the given structure; with collapse (the function
+# rebuilt from its truth table) it is the baseline that owes nothing to learning.
+RESYN2 = "balance; rewrite; refactor; balance; rewrite; rewrite -z; balance; refactor -z; rewrite -z; balance"
+AIG_SCRIPT = "strash; dch; " + RESYN2
 
 
 @dataclass
@@ -307,16 +312,33 @@ class OptimizeResult:
     cec: EquivResult
 
 
-def abc_optimize(net: LogicNetwork, scripts=OPTIMIZE_SCRIPTS, rounds: int = 3, timeout: int = 300) -> OptimizeResult:
+def aig_ands(net: LogicNetwork, collapse: bool = False, timeout: int = 300) -> int:
+    """AND nodes of ``net``'s AIG after ABC's ``AIG_SCRIPT`` (with ``collapse`` first: from the truth
+    table alone)."""
+    pre = "collapse; " if collapse else ""
+    log, _ = _abc(f"read_blif in.blif; {pre}{AIG_SCRIPT}; print_stats", {"in.blif": write_blif(net)}, timeout)
+    m = re.search(r"\band\s*=\s*(\d+)", log)
+    if not m:
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        raise BtfError(f"ABC did not report the AIG size:\n{tail}")
+    return int(m.group(1))
+
+
+def abc_optimize(net: LogicNetwork, scripts=OPTIMIZE_SCRIPTS, rounds: int = 3, timeout: int = 300,
+                 collapse: bool | None = None) -> OptimizeResult:
     """Run ``net`` through ABC: AIG synthesis and mapping onto 2-input gates (every 2-input function costs
     1, NOT free) with each script, keep the smallest result (by 2-input gates, then depth) and repeat from
-    it while it improves; prove the result equivalent with ABC ``cec``. The caller re-simulates it."""
+    it while it improves; prove the result equivalent with ABC ``cec``. The caller re-simulates it.
+    ``collapse``: also try the script that rebuilds the function from its truth table (True), never
+    (False: ABC improves the given structure only), or when there are at most 16 inputs (None)."""
     if find_abc() is None:
         raise BtfError(ABC_MISSING)
     before = circuit_stats(net)
     best, best_key, best_script = net, (before["gates2"], before["depth2"]), "none (the input was smallest)"
-    if net.n_inputs <= COLLAPSE_MAX_INPUTS and scripts is OPTIMIZE_SCRIPTS:
-        scripts = scripts + (COLLAPSE_SCRIPT,)
+    if collapse is None:
+        collapse = net.n_inputs <= COLLAPSE_MAX_INPUTS and scripts is OPTIMIZE_SCRIPTS
+    if collapse:
+        scripts = tuple(scripts) + (COLLAPSE_SCRIPT,)
     for _ in range(max(1, rounds)):
         source = write_blif(best)
         improved = False

@@ -273,6 +273,7 @@ typedef struct {
     double *wb, *item_gap;                  /* concurred weights (T, E), per-item gap (T, N) */
     const btf_int *recv, *in_start, *out_start, *out_edges;
     const double *delta, *inputs, *labels;
+    const btf_int *support;                 /* (V,) gate projection support per node, 0 = off */
     btf_int *iters, *status;
     double *gapstop, *pending, *gap_out;    /* pending: mean gap whose metric update is still due */
     btf_int T, N, E, V, first_btf, first_output, input_mode, max_iter, n_cols;
@@ -362,6 +363,32 @@ BTF_DEVICE void btf_item_pass(const BtfCtx *c, btf_int t, btf_int i)
     }
 }
 
+/* Gate projection of one node's weights w (m of them) when s > 0: the s largest |w| (the first on ties)
+ * keep their signs (0 counts as +) at +-sqrt(m / s), the rest become 0, as numpy's stable argsort of
+ * -|w|. No scratch: the edge of rank s - 1 is found by counting, then one pass writes the gate. */
+BTF_DEVICE void btf_support_project(double *w, btf_int m, btf_int s)
+{
+    btf_int j, f, cut = -1;
+    double cut_abs = 0.0, mag;
+    if (s <= 0) return;
+    if (s > m) s = m;
+    for (j = 0; j < m && cut < 0; ++j) {
+        btf_int rank = 0;
+        double a = BTF_FABS(w[j]);
+        for (f = 0; f < m; ++f) {
+            double b = BTF_FABS(w[f]);
+            if (b > a || (b == a && f < j)) ++rank;
+        }
+        if (rank == s - 1) { cut = j; cut_abs = a; }
+    }
+    mag = BTF_SQRT((double)m / (double)s);
+    for (j = 0; j < m; ++j) {
+        double a = BTF_FABS(w[j]);
+        int keep = a > cut_abs || (a == cut_abs && j <= cut);
+        w[j] = keep ? (w[j] >= 0 ? mag : -mag) : 0.0;
+    }
+}
+
 /* Pass 2, per (trial, BTF node): metric-weighted item mean of the reflected weights, |w_n|^2 = m_n. */
 BTF_DEVICE void btf_node_concur(const BtfCtx *c, btf_int t, btf_int n)
 {
@@ -384,6 +411,7 @@ BTF_DEVICE void btf_node_concur(const BtfCtx *c, btf_int t, btf_int n)
         double *wbe = c->wb + t * c->E + e;
         *wbe = norm > 0 ? *wbe * scale / norm : 1.0;
     }
+    btf_support_project(c->wb + t * c->E + lo, hi - lo, c->support[n]);
 }
 
 /* Pass 3, per (trial, item): z_w += beta (w_B - w_A) and the weight part of the gap; the item's total

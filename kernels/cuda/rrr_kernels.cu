@@ -23,7 +23,8 @@
 #define BTF_KERNEL_PARAMS                                                                              \
     double *zw, double *zx, double *zy, double *g, double *wa, double *xa, double *ya, double *gap_node, \
         double *wb, double *item_gap, const btf_int *recv, const btf_int *in_start,                    \
-        const btf_int *out_start, const btf_int *out_edges, const double *delta, const double *inputs, \
+        const btf_int *out_start, const btf_int *out_edges, const double *delta,                      \
+        const btf_int *support, const double *inputs,                                                  \
         const double *labels, btf_int *iters, btf_int *status, double *gapstop, double *pending,       \
         double *gap_out, btf_int T, btf_int N, btf_int E, btf_int V, btf_int first_btf,                \
         btf_int first_output, btf_int input_mode, btf_int max_iter, btf_int n_cols, double beta,       \
@@ -31,14 +32,14 @@
 
 #define BTF_KERNEL_ARGS                                                                                \
     zw, zx, zy, g, wa, xa, ya, gap_node, wb, item_gap, recv, in_start, out_start, out_edges, delta,    \
-        inputs, labels, iters, status, gapstop, pending, gap_out, T, N, E, V, first_btf, first_output, \
+        support, inputs, labels, iters, status, gapstop, pending, gap_out, T, N, E, V, first_btf, first_output, \
         input_mode, max_iter, n_cols, beta, gamma, k
 
 #define BTF_MAKE_CTX(c)                                                                                \
     BtfCtx c;                                                                                          \
     c.zw = zw; c.zx = zx; c.zy = zy; c.g = g; c.wa = wa; c.xa = xa; c.ya = ya; c.gap_node = gap_node; \
     c.wb = wb; c.item_gap = item_gap; c.recv = recv; c.in_start = in_start; c.out_start = out_start;   \
-    c.out_edges = out_edges; c.delta = delta; c.inputs = inputs; c.labels = labels; c.iters = iters;  \
+    c.out_edges = out_edges; c.delta = delta; c.support = support; c.inputs = inputs; c.labels = labels; c.iters = iters;  \
     c.status = status; c.gapstop = gapstop; c.pending = pending; c.gap_out = gap_out; c.T = T;        \
     c.N = N; c.E = E; c.V = V; c.first_btf = first_btf; c.first_output = first_output;                \
     c.input_mode = input_mode; c.max_iter = max_iter; c.n_cols = n_cols; c.beta = beta;               \

@@ -1,0 +1,678 @@
+"""Minimisation between "solved" and "circuit": make an exact model sparse while keeping it exact.
+
+A read-out is exact long before the margins converge, so its nodes are wide threshold gates. Logic
+passes re-express every node, one at a time, as the cheapest small gate that keeps the whole network
+exact on every training item:
+
+* care set: node n only matters on the items where flipping its value changes an output (items are
+  independent, so one forward pass with n flipped on every item gives them all). On the other items (and
+  on input patterns that never occur) its value is free: a don't-care;
+* cheapest gate: over the nodes below n that are still used, the inputs and the constant, the cheapest
+  (in 2-input gates) of constant, COPY/NOT, AND/OR of 2-4 literals, MAJ3, a threshold gate of 3-4
+  inputs with small integer weights, MAJ5, that agrees with the node on its care items (support at most 5,
+  the gates the sparsity theorem promises for a large margin);
+* failing that the node keeps its threshold gate, minus every in-edge it can lose without leaving its
+  care items (smallest |w| first); when no node gets cheaper, the widest nodes are removed outright where
+  all their readers can do without them;
+* dead nodes (no path to an output) drop out and give their senders more don't-cares; passes over the
+  nodes, outputs first, repeat until nothing changes or the time budget is spent.
+
+Around the passes, RRR continues warm (``btflearn.fit(init=...)``): first the solved network with a larger
+margin (sigma 3), then the sparse network in short runs; every exact read-out is minimised again and the
+smallest circuit (2-input gates by btflearn's own decomposition) is kept.
+
+Every accepted step is checked with a forward pass on every item; the returned model reproduces the data
+exactly (a model that does not, on input, is an error).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import BtfError
+from .model import Model
+from .network import Network
+
+DEFAULT_TIME_LIMIT = 60.0   # seconds; the 3x3 multiplier finishes in a few
+MAX_SUPPORT = 5             # widest gate (inputs, constant included) the search builds
+MAJ5_BUDGET = 20000         # search nodes spent looking for one MAJ5
+RESOLVE_SIGMAS = (8.0,)     # margin parameters of the warm RRR continuations of the sparse net, in turn
+ANNEAL_SIGMAS = (3.0, 4.0, 5.0)  # the first continuation (the solved, dense network): these margins in turn
+ANNEAL_ITERATIONS = 20000
+RESOLVE_CHUNK = 5000        # iterations per continuation
+RESOLVE_GAMMA = 1e-4        # metric rate of the continuations
+
+# AIG-style cost of each gate kind (2-input ANDs, NOT free): what the search minimises
+COST = {"const": 0, "copy": 0, "and2": 1, "and3": 2, "and4": 3, "maj3": 4, "thr3": 4, "thr4": 6, "maj5": 12}
+WIDE = 1000                 # cost floor of a general threshold gate (per input on top)
+
+
+@dataclass
+class SparsifyReport:
+    seconds: float
+    passes: int
+    edges_before: int
+    edges_after: int
+    gates_before: dict
+    gates_after: dict
+    alive_before: int
+    alive_after: int
+    stopped: str                      # "converged" or "time limit"
+    steps: list = field(default_factory=list)   # one dict per pass
+    max_support: int = 0              # widest used node after: nonzero in-edges, the bias edge counted
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("seconds", "passes", "edges_before", "edges_after", "gates_before",
+                                              "gates_after", "alive_before", "alive_after", "stopped", "steps",
+                                              "max_support")}
+
+    def summary(self) -> str:
+        def kinds(d):
+            return ", ".join(f"{k} {v}" for k, v in sorted(d.items()) if v)
+        return (f"minimised in {self.seconds:.1f} s ({self.passes} passes, {self.stopped}): used nodes "
+                f"{self.alive_before} -> {self.alive_after}, edges with nonzero weight {self.edges_before} -> "
+                f"{self.edges_after}; widest node {self.max_support} inputs (bias counted); gates "
+                f"{kinds(self.gates_after)}")
+
+
+@dataclass
+class _Gate:
+    kind: str           # const/copy/and2/and3/and4/maj3/maj5 or "thr"
+    fanins: list        # node numbers (0 = the bias, value -1)
+    weights: list       # real weights, one per fanin
+    price: int | None = None   # 2-input gates of a small threshold gate (from its decomposition)
+
+    @property
+    def cost(self) -> int:
+        if self.price is not None:
+            return self.price
+        if self.kind in COST:
+            return COST[self.kind]
+        return WIDE + sum(1 for f, w in zip(self.fanins, self.weights) if w != 0 and f != 0)
+
+
+class _State:
+    """The network as one gate per BTF node with the +-1 value of every node on every item."""
+
+    def __init__(self, model: Model, inputs: np.ndarray, outputs: np.ndarray):
+        net = model.network
+        self.n_nodes, self.n_inputs, self.first_btf, self.first_output = (
+            net.n_nodes, net.n_inputs, net.first_btf, net.first_output)
+        self.targets = outputs
+        self.small_thresholds = True   # also search threshold gates of 3-4 inputs with small integer weights
+        self._score = None             # cached (2-input gates, summed gate cost), see _score
+        self.observability = True      # don't-cares also where a node's value cannot reach an output
+        self.gates = {}
+        for n in range(net.first_btf, net.n_nodes):
+            lo, hi = net.in_start[n], net.in_start[n + 1]
+            w = model.weights[lo:hi]
+            keep = [j for j in range(hi - lo) if w[j] != 0 or net.senders[lo + j] == 0]
+            self.gates[n] = _Gate("thr", [int(net.senders[lo + j]) for j in keep], [float(w[j]) for j in keep])
+        self.values = np.zeros((inputs.shape[0], net.n_nodes))
+        self.values[:, 0] = -1.0
+        self.values[:, 1:net.n_inputs + 1] = inputs
+        self.forward(self.first_btf)
+
+    def eval(self, gate: _Gate, values=None) -> np.ndarray:
+        values = self.values if values is None else values
+        return np.where(values[:, gate.fanins] @ np.asarray(gate.weights) > 0, 1.0, -1.0)
+
+    def forward(self, start: int, values=None) -> np.ndarray:
+        values = self.values if values is None else values
+        for n in range(start, self.n_nodes):
+            values[:, n] = self.eval(self.gates[n], values)
+        return values
+
+    def exact(self) -> bool:
+        return np.array_equal(self.values[:, self.first_output:], self.targets)
+
+    def alive(self) -> np.ndarray:
+        """Nodes with a path to an output (inputs and the bias count as alive)."""
+        alive = np.zeros(self.n_nodes, dtype=bool)
+        alive[:self.first_btf] = True
+        alive[self.first_output:] = True
+        for n in range(self.n_nodes - 1, self.first_btf - 1, -1):
+            if alive[n]:
+                for f, w in zip(self.gates[n].fanins, self.gates[n].weights):
+                    if w != 0:
+                        alive[f] = True
+        return alive
+
+    def care(self, n: int) -> np.ndarray:
+        """Items on which flipping node n changes some output."""
+        if n >= self.first_output:
+            care = np.zeros(self.values.shape[0], dtype=bool)
+            # an output is its own care: every item; its flip changes later outputs too
+            care[:] = True
+            return care
+        trial = self.values.copy()
+        trial[:, n] = -trial[:, n]
+        self.forward(n + 1, trial)
+        return np.any(trial[:, self.first_output:] != self.values[:, self.first_output:], axis=1)
+
+
+def _find_and(z: np.ndarray, t: np.ndarray, lits, max_k: int):
+    """An AND of k <= max_k literals equal to t on every row: columns z[:, j] are the literals' truth."""
+    pos, neg = t, ~t
+    if not pos.any():
+        return None
+    ok = np.flatnonzero(z[pos].all(axis=0))  # literals true wherever the target is
+    if ok.size == 0:
+        return None
+    falses = ~z[neg][:, ok]                    # (negative items, candidates): literal false there
+    n_neg = falses.shape[0]
+    if n_neg == 0:
+        return None                             # constant True: handled by the caller
+    for k in range(2, max_k + 1):
+        # every negative item needs one chosen literal false; greedy order by coverage, exact over combos
+        if ok.size < k:
+            break
+        order = np.argsort(-falses.sum(axis=0), kind="stable")[:24]
+        for combo in itertools.combinations(order, k):
+            if falses[:, list(combo)].any(axis=1).all():
+                if len({lits[ok[j]][0] for j in combo}) == k:
+                    return [ok[j] for j in combo]
+    return None
+
+
+def _find_maj3(agree: np.ndarray):
+    """Three columns of ``agree`` (literal equals target) with at most one disagreeing per row."""
+    bad = (~agree).astype(np.int32)
+    bad2 = (bad.T @ bad) > 0
+    k = agree.shape[1]
+    for i in range(k):
+        good_i = np.flatnonzero(~bad2[i, i + 1:]) + i + 1
+        for a, j in enumerate(good_i):
+            rest = good_i[a + 1:]
+            hit = rest[~bad2[j, rest]]
+            if hit.size:
+                return [i, int(j), int(hit[0])]
+    return None
+
+
+def _find_maj5(agree: np.ndarray, budget: int):
+    """Five columns with at most two disagreeing per row (depth-first, fewest disagreements first)."""
+    bad = ~agree
+    order = np.argsort(bad.sum(axis=0), kind="stable")
+    if bad.shape[1] < 5:
+        return None
+    count = np.zeros(bad.shape[0], dtype=np.int32)
+    chosen = []
+    spent = [0]
+
+    def dfs(start):
+        if len(chosen) == 5:
+            return True
+        for a in range(start, len(order)):
+            spent[0] += 1
+            if spent[0] > budget:
+                return False
+            j = order[a]
+            new = count + bad[:, j]
+            if new.max(initial=0) > 2:
+                continue
+            count[:] = new
+            chosen.append(int(j))
+            if dfs(a + 1):
+                return True
+            chosen.pop()
+            count[:] -= bad[:, j]
+        return False
+
+    return list(chosen) if dfs(0) else None
+
+
+def _majority(lits, cols, kind, flip):
+    fanins = [lits[j][0] for j in cols]
+    weights = [float(lits[j][1]) * (-1.0 if flip else 1.0) for j in cols]
+    return _Gate(kind, fanins, weights)
+
+
+
+_THRESHOLD_TABLES = {}
+
+
+def threshold_table(k: int):
+    """Every threshold function of k +-1 inputs, f(x) = sign(w . x + b) with integer |w_j| <= 3
+    (enough for k <= 4) and b of the other parity (never a tie), each with its smallest sum |w|:
+    (truth tables (F,) as ints, bit i = f at the pattern whose bit j is x_j > 0; weights (F, k); b (F,))."""
+    if k in _THRESHOLD_TABLES:
+        return _THRESHOLD_TABLES[k]
+    patterns = np.where((np.arange(1 << k)[:, None] >> np.arange(k)) & 1, 1, -1)
+    best = {}
+    for w in itertools.product(range(-3, 4), repeat=k):
+        if 0 in w:
+            continue   # a zero weight is a gate of smaller support
+        w = np.array(w)
+        span = int(np.abs(w).sum())
+        for b in range(-span - 1, span + 2):
+            if (b + span) % 2 == 0:
+                continue
+            out = patterns @ w + b > 0
+            table = out.reshape((2,) * k)
+            if any(np.array_equal(np.take(table, 0, axis=a), np.take(table, 1, axis=a)) for a in range(k)):
+                continue   # does not depend on every input: a gate of smaller support
+            tt = int(np.sum(out.astype(np.int64) << np.arange(1 << k)))
+            key = (span, abs(b))
+            if tt not in best or key < best[tt][0]:
+                best[tt] = (key, w.copy(), b)
+    tts = np.array(sorted(best), dtype=np.int64)
+    weights = np.array([best[t][1] for t in tts])
+    biases = np.array([best[t][2] for t in tts])
+    prices = np.array([_price(w, b) for w, b in zip(weights, biases)])
+    order = np.lexsort((np.abs(biases), np.abs(weights).sum(axis=1), prices))   # cheapest first
+    _THRESHOLD_TABLES[k] = (tts[order], weights[order], biases[order], prices[order])
+    return _THRESHOLD_TABLES[k]
+
+
+def _price(w, b) -> int:
+    """2-input gates (NOT free) of sign(w . x + b) by btflearn's own decomposition of the gate."""
+    from .circuits.decompose import gate_cost2
+    from .circuits.ir import CONST0, CONST1, Gate as IrGate, lit
+    fanins = [lit(1 + j, bool(x < 0)) for j, x in enumerate(w)]
+    weights = [int(abs(x)) for x in w]
+    if b:
+        fanins.append(CONST1 if b > 0 else CONST0)
+        weights.append(int(abs(b)))
+    return gate_cost2(IrGate("thr", tuple(fanins), tuple(weights)))
+
+
+def _find_threshold(values: np.ndarray, target: np.ndarray, k: int, chunk: int = 4096):
+    """Columns (k of them) and (w, b) of the simplest threshold gate sign(w . x + b) over them that
+    equals ``target`` on every row of ``values`` (P, K) +-1, or None. Rows are the care items."""
+    K = values.shape[1]
+    if K < k:
+        return None
+    tts, weights, biases, prices = threshold_table(k)
+    bits = (values > 0).astype(np.int64)
+    t = target.astype(bool)
+    combos = np.array(list(itertools.combinations(range(K), k)), dtype=np.int64)
+    for start in range(0, len(combos), chunk):
+        cs = combos[start:start + chunk]                               # (C, k)
+        idx = np.zeros((cs.shape[0], bits.shape[0]), dtype=np.int64)  # pattern index per (combo, item)
+        for j in range(k):
+            idx |= bits[:, cs[:, j]].T << j
+        one = np.left_shift(1, idx)
+        on = np.bitwise_or.reduce(np.where(t[None, :], one, 0), axis=1)
+        off = np.bitwise_or.reduce(np.where(t[None, :], 0, one), axis=1)
+        ok = (on & off) == 0
+        if not ok.any():
+            continue
+        rows = np.flatnonzero(ok)
+        fits = ((tts[None, :] & on[rows, None]) == on[rows, None]) & ((tts[None, :] & off[rows, None]) == 0)
+        hit = np.flatnonzero(fits.any(axis=1))
+        if hit.size:
+            # the simplest function (the table is sorted by weight size) over all fitting combos
+            first = np.argmax(fits[hit], axis=1)
+            r = int(np.argmin(first))
+            f = int(first[r])
+            return [int(c) for c in cs[rows[hit[r]]]], weights[f], int(biases[f]), int(prices[f])
+    return None
+
+
+def _cheapest(state: _State, n: int, care: np.ndarray, usable: np.ndarray, budget: int):
+    """The cheapest small gate for node n that agrees with its value on the care items, or None."""
+    target = state.values[care, n] > 0
+    if target.size == 0 or target.all() or not target.any():
+        value = bool(target.all()) if target.size else True
+        # True = sign(+1): the bias (-1) with weight -1; False: weight +1 (an input edge with weight 0
+        # keeps the network's "one real input per node" rule)
+        return _Gate("const", [0, 1], [-1.0 if value else 1.0, 0.0])
+    if not state.observability:   # sampled data: a node is re-expressed over the inputs it learned to read
+        own = np.zeros_like(usable)
+        own[[f for f, w in zip(state.gates[n].fanins, state.gates[n].weights) if w != 0]] = True
+        usable = usable & own
+    nodes = [0] + [m for m in range(1, n) if usable[m]]
+    # literals: (node, sign) for both polarities; the bias node has value -1 so (0, -1) is True
+    lits = [(m, s) for m in nodes for s in (1, -1)]
+    signs = np.array([s for _, s in lits], dtype=np.float64)
+    lit_values = (state.values[care][:, [m for m, _ in lits]] * signs) > 0   # (P, K) literal truth
+    for flip in (False, True):   # gate computes target (flip False) or its complement
+        t = target ^ flip
+        agree = lit_values == t[:, None]
+        copy = np.flatnonzero(agree.all(axis=0))
+        copy = [j for j in copy if lits[j][0] != 0]
+        if copy:
+            m, s = lits[copy[0]]
+            return _Gate("copy", [0, m], [0.0, float(s) * (-1.0 if flip else 1.0)])
+    best = None
+    for flip in (False, True):
+        t = target ^ flip
+        real = [j for j, (m, _) in enumerate(lits) if m != 0]
+        cols = _find_and(lit_values[:, real], t, [lits[j] for j in real], min(4, MAX_SUPPORT - 1))
+        if cols is not None:
+            k = len(cols)
+            # AND of k literals: sum of literals - (k - 1) > 0; the bias (-1) carries weight k - 1
+            sign = -1.0 if flip else 1.0
+            gate = _Gate(f"and{k}", [0] + [lits[real[j]][0] for j in cols],
+                         [sign * (k - 1)] + [sign * lits[real[j]][1] for j in cols])
+            if best is None or gate.cost < best.cost:
+                best = gate
+    if best is not None and best.cost <= COST["and2"]:
+        return best
+    agree = lit_values == target[:, None]
+    if best is None or best.cost > COST["maj3"]:
+        cols = _find_maj3(agree)
+        if cols is not None and len({lits[j][0] for j in cols}) == 3:
+            gate = _majority(lits, cols, "maj3", False)
+            if best is None or gate.cost < best.cost:
+                best = gate
+    if state.small_thresholds and (best is None or best.cost > 2):
+        cand = _threshold_candidates(state, n, usable)
+        for k, limit in ((3, 28), (4, 20)):
+            if best is not None and best.cost <= k - 1:
+                break
+            found = _find_threshold(state.values[care][:, cand[:limit]], target, k)
+            if found is not None:
+                cols, w, b, price = found
+                gate = _Gate(f"thr{k}", [0] + [cand[c] for c in cols], [-float(b)] + [float(x) for x in w], price)
+                if best is None or gate.cost < best.cost:
+                    best = gate
+    if best is None and MAX_SUPPORT >= 5:
+        cols = _find_maj5(agree, budget)
+        if cols is not None and len({lits[j][0] for j in cols}) == 5:
+            best = _majority(lits, cols, "maj5", False)
+    return best
+
+
+def _threshold_candidates(state: _State, n: int, usable: np.ndarray) -> list:
+    """Nodes a small threshold gate for n may read, most promising first: n's own fanins by |w|, then
+    the inputs, then the other used nodes (latest first)."""
+    gate = state.gates[n]
+    own = [f for _, f in sorted(((-abs(w), f) for f, w in zip(gate.fanins, gate.weights) if f != 0 and w != 0))]
+    rest = [m for m in range(1, state.first_btf) if m not in own and usable[m]]
+    rest += [m for m in range(n - 1, state.first_btf - 1, -1) if usable[m] and m not in own]
+    return own + rest
+
+
+def _trim(state: _State, n: int, care: np.ndarray) -> _Gate | None:
+    """The node's own threshold gate minus every in-edge it can lose without changing its care items."""
+    gate = state.gates[n]
+    want = state.values[care, n]
+    weights = list(gate.weights)
+    order = sorted((j for j, f in enumerate(gate.fanins) if f != 0 and weights[j] != 0),
+                   key=lambda j: abs(weights[j]))
+    changed = False
+    for j in order:
+        if sum(1 for i, f in enumerate(gate.fanins) if f != 0 and weights[i] != 0) <= 1:
+            break
+        old = weights[j]
+        weights[j] = 0.0
+        trial = _Gate("thr", gate.fanins, weights)
+        if np.array_equal(state.eval(trial, state.values[care]), want):
+            changed = True
+        else:
+            weights[j] = old
+    if not changed:
+        return None
+    keep = [j for j, f in enumerate(gate.fanins) if weights[j] != 0 or f == 0]
+    return _Gate("thr", [gate.fanins[j] for j in keep], [weights[j] for j in keep])
+
+
+def gate_kinds(model: Model, alive_only: bool = True) -> dict:
+    """Counts of the gate kinds of a model's nodes as sparsify classifies them (used nodes only)."""
+    state = _State(model, np.zeros((1, model.network.n_inputs)) - 1, np.zeros((1, model.network.n_outputs)))
+    return _kinds(state, state.alive() if alive_only else None)
+
+
+def _kinds(state: _State, alive=None) -> dict:
+    out = {}
+    for n, gate in state.gates.items():
+        if alive is not None and not alive[n]:
+            continue
+        kind = gate.kind
+        if kind == "thr":
+            kind = f"thr{sum(1 for w in gate.weights if w != 0)}"
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+def _edges(state: _State, alive) -> int:
+    return sum(sum(1 for w in g.weights if w != 0) for n, g in state.gates.items() if alive[n])
+
+
+def _cost(state: _State, alive=None) -> int:
+    alive = state.alive() if alive is None else alive
+    return sum(g.cost for n, g in state.gates.items() if alive[n])
+
+
+def _logic_passes(state: _State, deadline, max_passes: int, progress, log: list, stage: str) -> bool:
+    """Re-express the used nodes, outputs first, until a pass changes nothing; False if out of time."""
+    state._score = None
+    for _ in range(max_passes):
+        changed = 0
+        for n in range(state.n_nodes - 1, state.first_btf - 1, -1):
+            if deadline is not None and time.perf_counter() > deadline:
+                return False
+            alive = state.alive()
+            if not alive[n]:
+                continue
+            care = state.care(n) if state.observability else np.ones(state.values.shape[0], dtype=bool)
+            gate = _cheapest(state, n, care, alive, MAJ5_BUDGET)
+            if gate is None or gate.cost >= state.gates[n].cost:
+                gate = _trim(state, n, care) if state.gates[n].kind == "thr" else None
+                if gate is None:
+                    continue
+            old_gate, old_values = state.gates[n], state.values.copy()
+            state.gates[n] = gate
+            state.forward(n)
+            if state.exact():
+                changed += 1
+            else:   # cannot happen by the care-set argument; kept as the guard that makes it a guarantee
+                state.gates[n], state.values = old_gate, old_values
+        if changed == 0:   # no single node gets cheaper: try removing the widest nodes outright
+            for n in sorted((m for m, g in state.gates.items() if g.cost >= WIDE and state.alive()[m]),
+                            key=lambda m: -state.gates[m].cost):
+                if deadline is not None and time.perf_counter() > deadline:
+                    return False
+                changed += _eliminate(state, n)
+        _note(state, log, progress, stage, changed=changed)
+        if changed == 0:
+            return True
+    return True
+
+
+def _eliminate(state: _State, n: int) -> int:
+    """Re-express every reader of node n without it (the cheapest small gate, else its own gate minus
+    the edge from n), keeping every item exact; keep the result if the used gates cost less. 1 if kept."""
+    before = _cost(state)
+    saved_gates, saved_values = dict(state.gates), state.values.copy()
+    readers = [c for c in range(n + 1, state.n_nodes)
+               if any(f == n and w != 0 for f, w in zip(state.gates[c].fanins, state.gates[c].weights))]
+    for c in readers:
+        alive = state.alive()
+        if not alive[c]:
+            continue
+        usable = alive.copy()
+        usable[n] = False
+        care = state.care(c) if state.observability else np.ones(state.values.shape[0], dtype=bool)
+        gate = _cheapest(state, c, care, usable, MAJ5_BUDGET)
+        if gate is None:
+            old = state.gates[c]
+            weights = [0.0 if f == n else w for f, w in zip(old.fanins, old.weights)]
+            trial = _Gate("thr", old.fanins, weights)
+            if old.kind != "thr" or not np.array_equal(state.eval(trial, state.values[care]), state.values[care, c]):
+                state.gates, state.values = saved_gates, saved_values
+                return 0
+            gate = trial
+        state.gates[c] = gate
+        state.forward(c)
+    if state.exact() and not state.alive()[n] and _cost(state) < before:
+        return 1
+    state.gates, state.values = saved_gates, saved_values
+    return 0
+
+
+def _score(state: _State) -> tuple:
+    """How a whole network is compared: 2-input gates (NOT free) of its simplified circuit by btflearn's
+    own decomposition (circuits.stats), then the summed gate costs. Cached on the state."""
+    if getattr(state, "_score", None) is None:
+        from .circuits.extract import extract
+        from .circuits.simplify import simplify
+        from .circuits.stats import circuit_stats
+        model = _to_model(state, None)
+        net = simplify(extract(model, state.values[:, 1:state.n_inputs + 1]).network)
+        state._score = (circuit_stats(net)["gates2"], _cost(state))
+    return state._score
+
+
+def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage, observability=True):
+    """Logic passes from ``model`` with unit-weight gates only and with small threshold gates too (which
+    one ends cheaper depends on the start); the cheaper state and whether the passes finished in time."""
+    best = None
+    for small in (False, True):
+        state = _State(model, inputs, targets)
+        state.small_thresholds = small
+        state.observability = observability
+        finished = _logic_passes(state, deadline, max_passes, progress, log, stage + (" +thr" if small else ""))
+        if best is None or _score(state) < _score(best[0]):
+            best = (state, finished)
+        if not finished:
+            return best[0], False
+    return best
+
+
+def _note(state, log, progress, stage, **extra):
+    alive = state.alive()
+    step = {"stage": stage, "alive": int(alive[state.first_btf:].sum()), "edges": _edges(state, alive),
+            "cost": _cost(state, alive), "gates": _kinds(state, alive), **extra}
+    log.append(step)
+    if progress is not None:
+        progress(dict(step))
+
+
+def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMIT, progress=None,
+             seed: int = 0, resolve: bool = True, sigmas=RESOLVE_SIGMAS, chunk: int = RESOLVE_CHUNK,
+             patience: int = 4, backend: str = "auto", max_passes: int = 20,
+             anneal: int = ANNEAL_ITERATIONS, observability: bool | None = None):
+    """A sparse model equivalent to ``model`` on every item of ``dataset`` and a SparsifyReport.
+
+    ``model`` must reproduce ``dataset`` exactly (sign readout, +-1 inputs). Two stages alternate:
+    logic passes (every node re-expressed as the cheapest small gate that keeps every item exact, see the
+    module docstring) and, with ``resolve``, a warm RRR continuation of the sparse network (``chunk``
+    iterations at margin parameter sigma, cycling through ``sigmas``) whose exact read-out is minimised
+    again and kept when its gates cost less. It stops after ``patience`` continuations in a row that did
+    not help, or at ``time_limit`` seconds (None: no limit); the best model so far is returned.
+    ``progress`` is called with a dict after every step; ``seed`` seeds the continuations.
+    ``observability``: also treat as don't-cares the items on which a node's value does not reach an
+    output. None (default): only for a complete truth table; on sampled data a node keeps its value on
+    every training item, since a choice made there also decides unseen inputs (measured: with them, rule
+    30 at 64 items lost test accuracy).
+    """
+    if getattr(model, "readout", "sign") != "sign" or dataset.readout != "sign":
+        raise BtfError("sparsify needs sign readout: argmax outputs are not a Boolean circuit")
+    inputs = np.asarray(dataset.inputs, dtype=np.float64)
+    if not np.all(np.isin(inputs, (-1.0, 1.0))):
+        raise BtfError("sparsify needs Boolean (+-1) inputs")
+    if inputs.shape[1] != model.network.n_inputs or dataset.n_outputs != model.network.n_outputs:
+        raise BtfError("the model and the dataset have different numbers of inputs or outputs")
+    if time_limit is not None and not time_limit > 0:
+        raise BtfError(f"time_limit must be positive, got {time_limit!r}")
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    if observability is None:
+        n_in = inputs.shape[1]
+        observability = n_in <= 24 and len({row.tobytes() for row in inputs > 0}) == 1 << n_in
+    targets = np.asarray(dataset.outputs, dtype=np.float64)
+    state = _State(model, inputs, targets)
+    if not state.exact():
+        raise BtfError("sparsify needs a model that reproduces every item of its data (it keeps it exact)")
+    alive = state.alive()
+    report = SparsifyReport(0.0, 0, _edges(state, alive), 0, _kinds(state, alive),
+                            {}, int(alive[state.first_btf:].sum()), 0, "converged")
+    starts = [model]
+    if resolve and anneal:
+        from .solver import fit
+        # at most a third of the budget: the logic passes are what must finish. The largest margin whose
+        # continuation still ends exact becomes a second start.
+        stop = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / 3
+        for sigma in ANNEAL_SIGMAS:
+            left = None if stop is None else stop - time.perf_counter()
+            if left is not None and left < 0.5:
+                break
+            run = fit(dataset, arch=model.network, init=model, sigma=sigma, gamma=RESOLVE_GAMMA,
+                      max_iter=anneal + 1, polish=anneal, gapstop=1e-9, seed=seed, time_limit=left,
+                      backend=backend)
+            exact = run.solved and run.iterations > anneal and np.array_equal(run.model.predict(inputs), targets)
+            _note(state, report.steps, progress, f"anneal sigma {sigma:g}" + ("" if exact else ": lost exactness"))
+            if exact:
+                starts.append(run.model)
+                break
+    state, finished = None, True
+    for start in starts:   # the solved model and its annealed continuation, each minimised; the cheaper wins
+        trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic",
+                                      observability)
+        if state is None or _score(trial) < _score(state):
+            state = trial
+        if not finished:
+            break
+    best, best_cost, best_state = _to_model(state, model), _score(state), state
+    stale, k = 0, 0
+    while resolve and finished and stale < patience:
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left < 0.5:
+            finished = False
+            break
+        from .solver import fit
+        sigma = float(sigmas[k % len(sigmas)])
+        run = fit(dataset, arch=best.network, init=best, sigma=sigma, gamma=RESOLVE_GAMMA,
+                  max_iter=chunk + 1, polish=chunk, gapstop=1e-9, seed=seed + k, time_limit=left,
+                  backend=backend)
+        k += 1
+        if not run.solved or not np.array_equal(run.model.predict(inputs), targets):
+            stale += 1
+            _note(best_state, report.steps, progress, f"resolve sigma {sigma:g}: lost exactness", kept=False)
+            continue
+        trial, finished = _best_logic(run.model, inputs, targets, deadline, max_passes, progress, report.steps,
+                                      f"resolve sigma {sigma:g}", observability)
+        cost = _score(trial)
+        if cost < best_cost:
+            best_state, best, best_cost, stale = trial, _to_model(trial, model), cost, 0
+        else:
+            stale += 1
+    out = best
+    if not np.array_equal(out.predict(inputs), targets):
+        raise BtfError("internal error: the minimised model does not reproduce the data")
+    final = best_state
+    alive = final.alive()
+    report.seconds = time.perf_counter() - t0
+    report.passes = len(report.steps)
+    report.edges_after = _edges(final, alive)
+    report.gates_after = _kinds(final, alive)
+    report.alive_after = int(alive[final.first_btf:].sum())
+    report.max_support = max((sum(1 for w in g.weights if w != 0) for n, g in final.gates.items() if alive[n]),
+                             default=0)
+    report.stopped = "converged" if finished else "time limit"
+    return out, report
+
+
+def _to_model(state: _State, model: Model) -> Model:
+    """A Model over the gates' edges (every node: the bias and its nonzero fanins; dead nodes a COPY of
+    the first input), weights normalised to |w_n|^2 = m_n."""
+    alive = state.alive()
+    edges, weights = [], {}
+    for n in range(state.first_btf, state.n_nodes):
+        gate = state.gates[n] if alive[n] else _Gate("copy", [0, 1], [0.0, 1.0])
+        pairs = {0: 0.0}
+        for f, w in zip(gate.fanins, gate.weights):
+            if w != 0 or f == 0:
+                pairs[f] = pairs.get(f, 0.0) + w
+        if len(pairs) == 1:          # a constant gate needs one real input edge
+            pairs[1] = 0.0
+        vec = np.array(list(pairs.values()))
+        scale = np.sqrt(len(vec)) / np.linalg.norm(vec)
+        for f, w in pairs.items():
+            edges.append((n, f))
+            weights[(n, f)] = w * scale
+    arch = "sparse:" + model.network.arch if model is not None and model.network.arch else "sparse"
+    net = Network.from_edges(state.n_nodes, state.n_inputs, state.n_nodes - state.first_output, edges, arch=arch)
+    if model is None:
+        return Model(net, np.array([weights[(int(r), int(s))] for r, s in zip(net.receivers, net.senders)]))
+    w = np.array([weights[(int(r), int(s))] for r, s in zip(net.receivers, net.senders)])
+    hyper = dict(model.hyperparameters or {})
+    hyper["minimised"] = True
+    return Model(net, w, list(model.input_names), list(model.output_names), model.readout, model.name, hyper,
+                 model.seed, model.iterations)

@@ -1,0 +1,94 @@
+"""Minimisation of a solved model: stays exact on every item, ends with small gates, never accepts a
+model that fails the data."""
+import numpy as np
+import pytest
+
+from btflearn import Dataset, Model, Network, fit
+from btflearn.errors import BtfError
+from btflearn.sparsify import gate_kinds, sparsify
+from btflearn.tasks import multiplier
+
+
+def supports(model):
+    """Nonzero in-edges of every node that reaches an output (bias included)."""
+    net = model.network
+    used = np.zeros(net.n_nodes, dtype=bool)
+    used[net.first_output:] = True
+    out = {}
+    for n in range(net.n_nodes - 1, net.first_btf - 1, -1):
+        lo, hi = net.in_start[n], net.in_start[n + 1]
+        nz = [int(s) for s, w in zip(net.senders[lo:hi], model.weights[lo:hi]) if w != 0]
+        if used[n]:
+            out[n] = len(nz)
+            used[nz] = True
+    return out
+
+
+def wide_and_model():
+    """A dense 3-input, 3-hidden, 1-output net whose output is AND(x1, x2) written with wide real weights
+    on every edge (small ones that change nothing), hidden nodes random wide gates."""
+    net = Network.layered([3, 3, 1], dense=True)
+    rng = np.random.default_rng(1)
+    w = rng.uniform(-0.3, 0.3, net.n_edges)
+    out = net.n_nodes - 1
+    lo, hi = net.in_start[out], net.in_start[out + 1]
+    senders = list(net.senders[lo:hi])
+    w[lo:hi] = rng.uniform(-0.05, 0.05, hi - lo)
+    w[lo + senders.index(0)] = 1.0      # bias -1 times 1: AND needs both inputs true
+    w[lo + senders.index(1)] = 1.0
+    w[lo + senders.index(2)] = 1.0
+    x = np.where((np.arange(8)[:, None] >> np.arange(3)) & 1, 1.0, -1.0)
+    y = np.where((x[:, 0] > 0) & (x[:, 1] > 0), 1.0, -1.0)[:, None]
+    model = Model(net, w)
+    assert np.array_equal(model.predict(x), y)
+    return model, Dataset(x, y)
+
+
+def test_wide_and_becomes_and2_and_hidden_nodes_die():
+    model, data = wide_and_model()
+    small, report = sparsify(model, data, resolve=False)
+    assert np.array_equal(small.predict(data.inputs), data.outputs)
+    assert report.gates_after == {"and2": 1}
+    assert supports(small) == {small.network.n_nodes - 1: 3}    # bias + x1 + x2
+    assert report.alive_before == 4 and report.alive_after == 1
+    assert report.edges_after < report.edges_before
+
+
+def test_dont_care_patterns_are_used():
+    # OR(x0, x1) written as a wide gate; the data never shows x0 = x1 = False, so on the items it does
+    # show the node is constant True and needs no input at all
+    x = np.where((np.arange(8)[:, None] >> np.arange(3)) & 1, 1.0, -1.0)
+    keep = ~((x[:, 0] < 0) & (x[:, 1] < 0))
+    data = Dataset(x[keep], np.ones((int(keep.sum()), 1)))
+    model = Model(Network.layered([3, 1]), np.array([-1.0, 1.0, 1.0, 0.1]))
+    assert np.array_equal(model.predict(data.inputs), data.outputs)
+    small, report = sparsify(model, data, resolve=False)
+    assert np.array_equal(small.predict(data.inputs), data.outputs)
+    assert report.gates_after == {"const": 1}
+    assert supports(small) == {small.network.n_nodes - 1: 1}   # the bias alone
+
+
+def test_multiplier2_stays_exact_and_small():
+    data = multiplier(2)
+    run = fit(data, arch="dense:4-6-4", sigma=8.0, max_iter=20000, trials=8, seed=0, backend="numpy")
+    assert run.solved
+    small, report = sparsify(run.model, data, time_limit=20, resolve=True, chunk=200, patience=1,
+                             backend="numpy", anneal=200)
+    assert np.array_equal(small.predict(data.inputs), data.outputs)
+    assert max(supports(small).values()) <= 5 and report.max_support == max(supports(small).values())
+    assert report.edges_after < report.edges_before
+    small_kinds = ("const", "copy", "and2", "and3", "and4", "maj3", "maj5", "thr1", "thr2", "thr3", "thr4", "thr5")
+    assert all(k in small_kinds for k in report.gates_after), report.gates_after
+    assert "minimised in" in report.summary()
+    assert sum(gate_kinds(small).values()) == report.alive_after
+
+
+def test_refuses_inexact_model_and_bad_input():
+    model, data = wide_and_model()
+    wrong = Dataset(data.inputs, -data.outputs)
+    with pytest.raises(BtfError, match="reproduces every item"):
+        sparsify(model, wrong, resolve=False)
+    with pytest.raises(BtfError, match="time_limit"):
+        sparsify(model, data, time_limit=0)
+    with pytest.raises(BtfError, match="Boolean"):
+        sparsify(model, Dataset(data.inputs * 0.5, data.outputs), resolve=False)
