@@ -152,7 +152,7 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
         report.append(f"wrote {output} ({fmt})")
         if abc_text is not None:
             abc_path = output.with_name(output.stem + ".abc" + output.suffix)
-            abc_path.write_text(abc_text)
+            abc_path.write_bytes(abc_text) if isinstance(abc_text, bytes) else abc_path.write_text(abc_text)
             report.append(f"wrote {abc_path} ({fmt}, after ABC)")
         click.echo("\n".join(report))
     else:
