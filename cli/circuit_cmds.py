@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-FORMAT_CHOICES = ["blif", "verilog", "aiger", "dot"]
+FORMAT_CHOICES = ["blif", "verilog", "aiger", "aig", "dot"]
 TASKS = ["multiplier"]
 
 
@@ -146,13 +146,13 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
                                              f"{format_stats(result.after)}")
     if output:
         try:
-            output.write_text(text)
+            output.write_bytes(text) if isinstance(text, bytes) else output.write_text(text)
         except OSError as exc:
             raise BtfError(f"cannot write {output}: {exc.strerror or exc}") from None
         report.append(f"wrote {output} ({fmt})")
         if abc_text is not None:
             abc_path = output.with_name(output.stem + ".abc" + output.suffix)
-            abc_path.write_text(abc_text)
+            abc_path.write_bytes(abc_text) if isinstance(abc_text, bytes) else abc_path.write_text(abc_text)
             report.append(f"wrote {abc_path} ({fmt}, after ABC)")
         click.echo("\n".join(report))
     else:
@@ -202,7 +202,7 @@ def _prove(netlist, dataset, task, bits):
         reference, kind = eda.care_set_reference(dataset), f"{dataset.name} truth table"
     else:
         reference, kind = eda.truth_table_reference(dataset), "truth-table case statement"
-    gate = (netlist.name, netlist.read_text())
+    gate = (netlist.name, netlist.read_bytes() if netlist.suffix.lower() == ".aig" else netlist.read_text())
     result = eda.yosys_equiv(("reference.v", reference), gate)
     if not result.equivalent:
         click.echo(f"FAIL: yosys finds {netlist} differs from the {kind} reference")

@@ -23,6 +23,9 @@ COMMANDS = {
     "plot-gap": ("btflearn.cli.plot_cmd", "plot_gap", "Plot the gap against iterations of finished runs."),
     "circuit-bench": ("btflearn.cli.circuit_bench_cmd", "circuit_bench",
                       "Learned circuits vs ABC and references (gates, AIG ANDs, minimisation time)."),
+    "learn": ("btflearn.cli.learn_cmds", "learn", "Learn a circuit (AIGER) from a PLA sample of a function."),
+    "score": ("btflearn.cli.learn_cmds", "score", "Accuracy of a netlist on a PLA file."),
+    "learn-suite": ("btflearn.cli.learn_cmds", "learn_suite", "Learn every exNN PLA pair of a folder; one table."),
 }
 
 

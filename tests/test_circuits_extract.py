@@ -172,14 +172,14 @@ def test_extract_on_a_training_subset_matches_the_model_there():
     assert np.array_equal(simulate(circuit.network, train.inputs), train.outputs)
 
 
-def test_export_all_writes_four_verified_files(tmp_path, circ_trained_2x2):
+def test_export_all_writes_five_verified_files(tmp_path, circ_trained_2x2):
     data = multiplier(2)
     stats = export_all(circ_trained_2x2[0], data, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
-        ["circuit.aag", "circuit.blif", "circuit.dot", "circuit.v"]
+        ["circuit.aag", "circuit.aig", "circuit.blif", "circuit.dot", "circuit.v"]
     assert stats["gates2"] == 8 and stats["gates"] == 8 and stats["patterns"] == 16
-    assert set(stats["files"]) == {"blif", "verilog", "aiger", "dot"}
-    for name in ("circuit.blif", "circuit.v", "circuit.aag"):
+    assert set(stats["files"]) == {"blif", "verilog", "aiger", "aig", "dot"}
+    for name in ("circuit.blif", "circuit.v", "circuit.aag", "circuit.aig"):
         net = read_netlist(tmp_path / "out" / name)
         assert net.input_names == ["a0", "a1", "b0", "b1"] and net.output_names == ["p0", "p1", "p2", "p3"]
         assert np.array_equal(simulate(net, data.inputs), data.outputs)

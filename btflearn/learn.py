@@ -1,0 +1,453 @@
+"""Learning a circuit from a sample of a Boolean function (a training and a validation split, as in the
+IWLS 2020 contest): BTF networks trained by ``btflearn.fit``, every choice made on validation accuracy.
+
+Training on all items with a wide network is slow (cost grows with items x edges) and, on a function that
+does not generalize, fits noise. So the learner
+1. ranks the inputs by their mutual information with the outputs and tries the top k of them;
+2. trains small networks (k-8-1, k-16-1) on random subsets of the training items, in time slices, keeping
+   the weights of the slice with the best validation accuracy and stopping a run when validation has not
+   improved for a few slices (early stopping);
+3. spends what is left of the budget on more seeds of the best setting, and takes a majority vote of the
+   three best networks when that scores better on validation;
+4. turns the winner into a circuit over all the inputs, checked against the model's own predictions on
+   every training and validation item, and falls back to the next candidate when the circuit has more AND
+   nodes than allowed. A constant (the majority output) is always a candidate.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import BtfError
+
+SLICE_S = 1.0             # shortest training slice between validation checks
+PATIENCE = 6              # slices without a better validation accuracy before a run stops
+RUN_PATIENCE = 6          # extra-seed runs without a better validation accuracy before the search stops
+SIGNAL_Z = 3.0            # a model must beat the constant by this many standard errors of the validation
+                          # accuracy, else the function is taken not to generalize and the search stops
+MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
+LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
+CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
+
+
+@dataclass
+class Setting:
+    """One kind of run: the top ``k`` inputs, hidden ``widths``, ``items`` training items."""
+    k: int
+    widths: tuple
+    items: int
+    sigma: float = 3.0
+    dense: bool = False   # every layer sees every earlier one (skip connections)
+
+    def arch(self, n_out: int) -> str:  # no hidden widths: one threshold gate per output
+        spec = "-".join(str(w) for w in (self.k, *self.widths, n_out))
+        return "dense:" + spec if self.dense and self.widths else spec
+
+    def describe(self, n_out: int = 1) -> str:
+        return f"{self.arch(n_out)} n={self.items} s={self.sigma:g}"
+
+
+@dataclass
+class Candidate:
+    """A trained model (over ``inputs``, columns of the full data) and its scores."""
+    setting: Setting | None
+    seed: int
+    inputs: np.ndarray
+    model: object = field(repr=False)   # a btflearn Model, or None for the constant candidate
+    valid: float
+    train: float
+    iterations: int
+    seconds: float
+    constant: np.ndarray | None = None  # +-1 per output for the constant candidate
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            return np.tile(self.constant, (inputs.shape[0], 1))
+        return self.model.predict(inputs[:, self.inputs])
+
+    def label(self, n_out: int) -> str:
+        if self.model is None:
+            return "constant"
+        return f"{self.setting.describe(n_out)} seed {self.seed}"
+
+
+@dataclass
+class LearnResult:
+    network: object           # the LogicNetwork over all inputs
+    members: list             # the Candidates voted (one for a single model)
+    train_accuracy: float
+    valid_accuracy: float
+    ands: int
+    seconds: float
+    candidates: list          # every Candidate tried, best first
+    settings: dict
+    validation: str           # "given" or "held out N items of train"
+    stopped: str              # why the search ended
+
+    def summary(self) -> dict:
+        return {
+            "inputs": self.network.n_inputs,
+            "outputs": self.network.n_outputs,
+            "train_accuracy": self.train_accuracy,
+            "valid_accuracy": self.valid_accuracy,
+            "ands": self.ands,
+            "seconds": round(self.seconds, 2),
+            "validation": self.validation,
+            "stopped": self.stopped,
+            "chosen": [m.label(self.network.n_outputs) for m in self.members],
+            "inputs_used": sorted({int(j) for m in self.members for j in m.inputs}),
+            "settings": self.settings,
+            "candidates": [dict(label=c.label(self.network.n_outputs), valid=c.valid, train=c.train,
+                                iterations=c.iterations, seconds=round(c.seconds, 2))
+                           for c in self.candidates],
+        }
+
+
+# -- pieces ------------------------------------------------------------------------------------------
+
+def rank_inputs(data: Dataset) -> np.ndarray:
+    """Inputs ordered by mutual information with the outputs (summed over outputs), highest first."""
+    x = data.inputs > 0
+    y = data.outputs > 0
+    n = x.shape[0]
+    score = np.zeros(x.shape[1])
+    for j in range(y.shape[1]):
+        joint = np.stack([(x & y[:, [j]]).sum(0), (x & ~y[:, [j]]).sum(0),
+                          (~x & y[:, [j]]).sum(0), (~x & ~y[:, [j]]).sum(0)]) / n
+        px = np.stack([x.mean(0)] * 2 + [1 - x.mean(0)] * 2)
+        py = np.array([y[:, j].mean(), 1 - y[:, j].mean()] * 2)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(joint > 0, joint * np.log(joint / (px * py)), 0.0)
+        score += terms.sum(0)
+    return np.argsort(-score, kind="stable")
+
+
+def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32) -> tuple[np.ndarray, list]:
+    """Greedy forward selection: add the input whose joint table with the inputs chosen so far best
+    predicts the outputs of ``valid`` (log loss of per-cell frequencies counted on ``train``, smoothed;
+    cells never seen on ``train`` predict the overall frequency). Catches inputs that matter only
+    together with others, which a one-input score misses. Returns the order (the remaining inputs
+    follow by mutual information) and the loss after each pick."""
+    xt, yt = train.inputs > 0, train.outputs > 0
+    xv, yv = valid.inputs > 0, valid.outputs > 0
+    prior = yt.mean(axis=0)
+    chosen, losses = [], []
+    key_t = np.zeros(train.n_items, np.int64)
+    key_v = np.zeros(valid.n_items, np.int64)
+    for _ in range(min(k_max, train.n_inputs, 60)):
+        best = None
+        for j in range(train.n_inputs):
+            if j in chosen:
+                continue
+            kt, kv = 2 * key_t + xt[:, j], 2 * key_v + xv[:, j]
+            cells, inv = np.unique(kt, return_inverse=True)
+            count = np.bincount(inv, minlength=len(cells))
+            pos = np.minimum(np.searchsorted(cells, kv), len(cells) - 1)
+            seen = cells[pos] == kv
+            loss = 0.0
+            for o in range(yt.shape[1]):
+                ones = np.bincount(inv, weights=yt[:, o], minlength=len(cells))
+                p = np.where(seen, (ones[pos] + 0.5) / (count[pos] + 1.0), prior[o])
+                p = np.clip(p, 1e-6, 1 - 1e-6)
+                loss -= np.mean(np.where(yv[:, o], np.log(p), np.log1p(-p)))
+            if best is None or loss < best[0]:
+                best = (loss, j)
+        chosen.append(best[1])
+        losses.append(float(best[0]))
+        key_t, key_v = 2 * key_t + xt[:, best[1]], 2 * key_v + xv[:, best[1]]
+    rest = [int(j) for j in rank_inputs(train) if j not in chosen]
+    return np.array(chosen + rest, dtype=int), losses
+
+
+def accuracy(pred: np.ndarray, data: Dataset) -> float:
+    return float((pred == data.outputs).mean())
+
+
+def constant_candidate(train: Dataset, valid: Dataset) -> Candidate:
+    const = np.where(train.outputs.mean(axis=0) > 0, 1.0, -1.0)
+    c = Candidate(None, 0, np.zeros(0, dtype=int), None, 0.0, 0.0, 0, 0.0, const)
+    c.valid, c.train = accuracy(c.predict(valid.inputs), valid), accuracy(c.predict(train.inputs), train)
+    return c
+
+
+def columns(data: Dataset, inputs, rows=None) -> Dataset:
+    rows = slice(None) if rows is None else rows
+    return Dataset(data.inputs[rows][:, inputs], data.outputs[rows],
+                   input_names=[data.input_names[j] for j in inputs], output_names=list(data.output_names),
+                   name=data.name)
+
+
+def distinct(data: Dataset) -> Dataset:
+    """One item per distinct input pattern, labelled by the majority of its items (ties: True). On a few
+    inputs this shrinks the training set a lot, and resolves contradictory items the way the best
+    possible circuit over those inputs would."""
+    patterns, inv = np.unique(data.inputs, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    votes = np.zeros((len(patterns), data.n_outputs))
+    np.add.at(votes, inv, data.outputs)
+    return Dataset(patterns, np.where(votes >= 0, 1.0, -1.0), input_names=list(data.input_names),
+                   output_names=list(data.output_names), name=data.name)
+
+
+def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: int,
+                        budget: float, workdir, slice_s: float = SLICE_S) -> Candidate:
+    """One run of ``setting`` on the distinct patterns of the chosen ``inputs`` (a random ``items`` of
+    them at most) in slices of at least ``slice_s`` seconds, keeping the weights with the best validation
+    accuracy; stops when the run ends, ``budget`` seconds are spent (after one slice at least), or
+    validation has not improved for PATIENCE slices."""
+    from .solver import fit
+    t0 = time.perf_counter()
+    rng = np.random.default_rng([seed, setting.items, setting.k])
+    sub = distinct(columns(train, inputs))
+    if sub.n_items > setting.items:
+        sub = sub.subset(np.sort(rng.permutation(sub.n_items)[:setting.items]))
+    val_x = valid.inputs[:, inputs]
+    arch = setting.arch(train.n_outputs)
+    slice_s = max(slice_s, budget / 30)
+    ckpt = Path(workdir) / f"run-{seed}-{setting.k}-{setting.items}.npz"
+    ckpt.unlink(missing_ok=True)
+    best = None
+    stale = 0
+    resume = False
+    while True:
+        left = budget - (time.perf_counter() - t0)
+        if best is not None and left <= 0.05:
+            break
+        result = fit(sub, arch=arch, sigma=setting.sigma, max_iter=MAX_ITER, seed=seed,
+                     time_limit=max(min(slice_s, left), 0.05), checkpoint=ckpt, resume=resume,
+                     checkpoint_every=1e9)
+        resume = True
+        score = float((result.model.predict(val_x) == valid.outputs).mean())
+        if best is None or score > best[0]:
+            best, stale = (score, result.model, result.per_bit, result.iterations), 0
+        else:
+            stale += 1
+        if not ckpt.exists() or stale >= PATIENCE or result.solved:
+            break
+    ckpt.unlink(missing_ok=True)
+    score, model, train_acc, iterations = best
+    return Candidate(setting, seed, np.asarray(inputs), model, score, train_acc, iterations,
+                     time.perf_counter() - t0)
+
+
+def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
+    """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
+    comparators and carries), then networks on the first ``best_k`` selected inputs (the size of the best
+    table) and a few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-
+    layer network can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give
+    the capacity. Capacity stage: the best setting with more items, and wider."""
+    items = min(1024, n_items)
+    k2 = min(n_inputs, best_k + 4)
+    screen = [Setting(min(n_inputs, 32), (), min(2048, n_items), LINEAR_SIGMA),
+              Setting(best_k, (16, 16), items, 3.0, True),
+              Setting(best_k, (16,), items, 5.0),
+              Setting(best_k, (16, 16), items, 5.0, True),
+              Setting(k2, (16, 16), items, 3.0, True)]
+    capacity = [(items * 2, None), (items, (32, 16))]
+    return screen, capacity
+
+
+def majority(preds: list) -> np.ndarray:
+    return np.where(np.sum(preds, axis=0) > 0, 1.0, -1.0)
+
+
+# -- circuits ------------------------------------------------------------------------------------------
+
+def candidate_network(c: Candidate, target, patterns: np.ndarray) -> list:
+    """Add the circuit of candidate ``c`` (extracted over ``patterns``, the full-width +-1 items) to the
+    LogicNetwork ``target`` (all inputs); returns its output literals."""
+    from .circuits.extract import extract
+    from .circuits.ir import CONST0, CONST1
+    from .circuits.simplify import simplify
+    if c.model is None:
+        return [CONST1 if v > 0 else CONST0 for v in c.constant]
+    sub = np.unique(patterns[:, c.inputs], axis=0)
+    net = simplify(extract(c.model, sub).network)
+    return embed(net, target, [target.input_lit(int(j)) for j in c.inputs])
+
+
+def embed(net, target, input_literals) -> list:
+    """Copy the gates of ``net`` into ``target`` with net's input j driven by ``input_literals[j]``;
+    returns the literals of net's outputs in ``target``."""
+    from .circuits.ir import Gate
+    mapping = [0] + list(input_literals)
+    for gate in net.gates:
+        fanins = tuple(mapping[f >> 1] ^ (f & 1) for f in gate.fanins)
+        mapping.append(target.add_gate(Gate(gate.op, fanins, gate.weights)))
+    return [mapping[o >> 1] ^ (o & 1) for o in net.outputs]
+
+
+def build_circuit(members: list, data_like: Dataset, patterns: np.ndarray, name: str):
+    """The checked LogicNetwork of one candidate or a majority of an odd number of them."""
+    from .circuits.ir import LogicNetwork
+    from .circuits.simplify import simplify
+    net = LogicNetwork(data_like.n_inputs, list(data_like.input_names), [], name)
+    outs = [candidate_network(c, net, patterns) for c in members]
+    for j, oname in enumerate(data_like.output_names):
+        lits = [o[j] for o in outs]
+        net.add_output(lits[0] if len(lits) == 1 else net.add_maj(*lits), oname)
+    return simplify(net)
+
+
+def and_count(net) -> int:
+    from .circuits.decompose import to_aig
+    return to_aig(net).n_gates
+
+
+def check_circuit(net, members: list, patterns: np.ndarray) -> np.ndarray:
+    """The members' (majority) prediction on ``patterns``; BtfError unless the circuit reproduces it."""
+    from .circuits.simulate import simulate
+    preds = [m.predict(patterns) for m in members]
+    expected = preds[0] if len(preds) == 1 else majority(preds)
+    got = simulate(net, patterns)
+    if not np.array_equal(got, expected):
+        raise BtfError("internal error: the circuit differs from the learned model on its items")
+    return expected
+
+
+# -- the learner --------------------------------------------------------------------------------------
+
+def holdout(train: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    if not 0 < fraction < 1:
+        raise BtfError(f"the held-out fraction must lie in (0, 1), got {fraction}")
+    n_valid = int(round(train.n_items * fraction))
+    if n_valid < 1 or n_valid >= train.n_items:
+        raise BtfError(f"{train.n_items} items are too few to hold out a validation split")
+    order = np.random.default_rng(seed).permutation(train.n_items)
+    return train.subset(np.sort(order[n_valid:])), train.subset(np.sort(order[:n_valid]))
+
+
+def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.0, max_ands: int = 5000,
+          seed: int = 0, holdout_fraction: float = 0.25, ensemble: bool = True, log=None,
+          slice_s: float = SLICE_S) -> LearnResult:
+    """Learn a circuit for ``train`` (choices judged on ``valid``, or on a held-out part of ``train``)
+    within ``time_limit`` seconds and ``max_ands`` AND nodes. ``log`` receives progress lines."""
+    t0 = time.perf_counter()
+    say = log or (lambda line: None)
+    if not time_limit > 0 or int(max_ands) < 0:
+        raise BtfError("the time limit must be positive and the AND cap non-negative")
+    if not np.all(np.isin(train.inputs, (-1.0, 1.0))) or train.readout != "sign":
+        raise BtfError("learning a circuit needs Boolean inputs and outputs")
+    if valid is None:
+        train, valid = holdout(train, holdout_fraction, seed)
+        how = f"held out {valid.n_items} of the training items"
+    else:
+        if valid.n_inputs != train.n_inputs or valid.n_outputs != train.n_outputs:
+            raise BtfError(f"the validation data has {valid.n_inputs} inputs and {valid.n_outputs} outputs, "
+                           f"the training data {train.n_inputs} and {train.n_outputs}")
+        how = "given"
+    n_out = train.n_outputs
+    deadline = t0 + time_limit * (1 - CIRCUIT_RESERVE)
+    order, losses = select_inputs(train, valid)
+    best_k = 1 + int(np.argmin(losses))
+    candidates = [constant_candidate(train, valid)]
+    say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
+        f"constant: valid {candidates[0].valid:.4f}")
+    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
+    screen, capacity = plan(train.n_inputs, train.n_items, best_k)
+    runs = len(screen) + len(capacity) + 2
+
+    def run(setting, s):
+        left = deadline - time.perf_counter()
+        if left < 1.0:
+            return None
+        budget = min(left, (deadline - t0) / runs * 1.5)
+        with tempfile.TemporaryDirectory(prefix="btflearn-learn-") as tmp:
+            c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp, slice_s)
+        candidates.append(c)
+        say(f"[{time.perf_counter() - t0:6.1f}s] {c.label(n_out):<34} valid {c.valid:.4f} "
+            f"train {c.train:.4f} {c.iterations:5d} it")
+        return c
+
+    def best_valid():
+        return max(c.valid for c in candidates)
+
+    p0 = min(max(candidates[0].valid, 0.5), 1 - 1 / valid.n_items)
+    signal = p0 + SIGNAL_Z * np.sqrt(p0 * (1 - p0) / valid.n_items)
+    stopped = "time limit"
+    for k, setting in enumerate(screen):
+        if run(setting, seed) is None:
+            break
+        if k >= 1 and best_valid() < signal:
+            stopped = f"no model beats the constant (best {best_valid():.4f} < {signal:.4f})"
+            break
+    screened = [c for c in candidates if c.setting is not None and c.setting.widths]
+    if screened and best_valid() >= signal:
+        top = max(screened, key=lambda c: c.valid).setting
+        for items, widths in capacity:
+            run(Setting(top.k, widths or top.widths, min(items, train.n_items), top.sigma, top.dense), seed)
+        extra, stale = seed + 1, 0
+        while deadline - time.perf_counter() > 2.0:
+            before = best_valid()
+            top = max(candidates[1:], key=lambda c: c.valid).setting
+            if run(top, extra) is None:
+                break
+            extra += 1
+            stale = 0 if best_valid() > before else stale + 1
+            if stale >= RUN_PATIENCE:
+                stopped = f"{RUN_PATIENCE} more runs without a better validation accuracy"
+                break
+    say(f"stopped: {stopped}")
+    candidates.sort(key=lambda c: -c.valid)
+    if best_valid() < signal:  # nothing generalizes: the smallest circuit scores as well
+        candidates.sort(key=lambda c: c.model is not None)
+    choices = [[c] for c in candidates]
+    models = [c for c in candidates if c.model is not None]
+    if ensemble and len(models) >= 3 and best_valid() >= signal:
+        vote = models[:3]
+        score = accuracy(majority([m.predict(valid.inputs) for m in vote]), valid)
+        say(f"majority of the best 3: valid {score:.4f}")
+        if score > candidates[0].valid:
+            choices.insert(0, vote)
+    patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
+    for members in choices:
+        net = build_circuit(members, train, patterns, train.name)
+        ands = and_count(net)
+        if ands > max_ands:
+            say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")
+            continue
+        check_circuit(net, members, patterns)
+        from .circuits.simulate import simulate
+        result = LearnResult(net, members, accuracy(simulate(net, train.inputs), train),
+                             accuracy(simulate(net, valid.inputs), valid), ands, time.perf_counter() - t0,
+                             candidates,
+                             dict(time_limit=time_limit, max_ands=max_ands, seed=seed, ensemble=ensemble,
+                                  slice_s=slice_s, patience=PATIENCE, max_iter=MAX_ITER), how, stopped)
+        say(f"chosen: {_names(members, n_out)}")
+        say(f"valid {result.valid_accuracy:.4f}, {ands} ANDs, {result.seconds:.1f} s")
+        return result
+    raise BtfError("internal error: even the constant circuit was rejected")
+
+
+def _names(members, n_out) -> str:
+    if len(members) == 1:
+        return members[0].label(n_out)
+    return f"majority of {len(members)}: " + ", ".join(m.label(n_out).split(" n=")[0] for m in members)
+
+
+def write_result(result: LearnResult, out_dir, inputs: np.ndarray, extra: dict | None = None) -> dict:
+    """Write ``out_dir``/circuit.aig, .aag, .blif, .v (each read back and simulated against the circuit's
+    own outputs on ``inputs``) and result.json; returns the JSON dictionary."""
+    import json
+    from .circuits.export import FORMATS, render_checked
+    from .circuits.simulate import simulate
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    expected = simulate(result.network, inputs)
+    files = {}
+    for fmt in ("aig", "aiger", "blif", "verilog"):
+        text = render_checked(result.network, fmt, inputs, expected,
+                              comment=f"valid accuracy {result.valid_accuracy:.4f}")
+        path = out / ("circuit" + FORMATS[fmt][0])
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+        files[fmt] = path.name
+    summary = result.summary()
+    summary["files"] = files
+    summary.update(extra or {})
+    (out / "result.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary

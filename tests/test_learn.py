@@ -1,0 +1,141 @@
+"""Learning circuits from PLA samples: `btflearn learn`, `btflearn score` and `btflearn learn-suite` on
+small functions the tests make themselves (a rule over a few of 12 inputs, and pure noise)."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from btflearn import Dataset
+from btflearn.circuits.export import read_netlist
+from btflearn.circuits.simulate import simulate
+from btflearn.cli.main import cli
+from btflearn.learn import learn, rank_inputs
+from btflearn.learn_suite import category, find_pairs, format_table, run_suite, summarize
+from btflearn.pla import read_pla, write_pla
+from btflearn.score import score_network
+
+
+def rule(x):
+    """(x3 and x7) or not x10, over 12 inputs."""
+    return (x[:, 3] & x[:, 7]) | ~x[:, 10]
+
+
+def sample(n, seed, labels=rule):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 12)) < 0.5
+    return Dataset.from_bits(x, labels(x)[:, None], input_names=[f"i{j}" for j in range(12)],
+                             output_names=["f"], name="rule")
+
+
+def test_mutual_information_ranks_the_relevant_inputs_first():
+    assert set(rank_inputs(sample(2000, 0))[:3]) == {3, 7, 10}
+
+
+def test_learn_cli_writes_a_checked_circuit_and_score_agrees(tmp_path):
+    write_pla(sample(400, 1), tmp_path / "ex01.train.pla")
+    write_pla(sample(400, 2), tmp_path / "ex01.valid.pla.gz")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(cli, ["learn", str(tmp_path / "ex01.train.pla"), "--valid",
+                                   str(tmp_path / "ex01.valid.pla.gz"), "--out", str(out), "--time-limit", "12"])
+    assert run.exit_code == 0, run.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["valid_accuracy"] >= 0.98 and result["seconds"] <= 12 + 3
+    assert sorted(p.name for p in out.iterdir()) == ["circuit.aag", "circuit.aig", "circuit.blif", "circuit.v",
+                                                     "result.json"]
+    assert (out / "circuit.aig").read_bytes().startswith(b"aig ")
+    net = read_netlist(out / "circuit.aig")
+    assert net.input_names == [f"i{j}" for j in range(12)] and net.output_names == ["f"]
+    valid = read_pla(tmp_path / "ex01.valid.pla.gz")
+    assert score_network(net, valid).per_bit == pytest.approx(result["valid_accuracy"])
+    test = sample(1000, 3)
+    assert score_network(net, test).per_bit >= 0.97  # it generalizes to items it never saw
+    run = CliRunner().invoke(cli, ["score", str(out / "circuit.aig"), str(tmp_path / "ex01.valid.pla.gz")])
+    assert run.exit_code == 0 and f"{100 * result['valid_accuracy']:.2f}% of output bits right on 400" in run.output
+    assert len(run.output.splitlines()[1]) <= 80
+
+
+def test_learn_on_noise_stops_early_and_gives_a_small_circuit():
+    def noise(x):
+        return np.random.default_rng(5).random(len(x)) < 0.5
+    train, valid = sample(400, 4, noise), sample(400, 6, noise)
+    result = learn(train, valid, time_limit=60, slice_s=0.3)
+    assert "beats the constant" in result.stopped
+    assert result.seconds < 30
+    assert abs(result.valid_accuracy - 0.5) < 0.1
+    assert result.ands == 0 and [m.label(1) for m in result.members] == ["constant"]
+
+
+def test_and_cap_and_held_out_validation():
+    train = sample(500, 7)
+    result = learn(train, None, time_limit=8, max_ands=0, slice_s=0.3)
+    assert result.ands == 0 and "held out 125" in result.validation
+    got = simulate(result.network, train.inputs)
+    assert got.shape == (500, 1)
+    # with no ANDs allowed the best circuit is a wire or a constant
+    assert len(result.network.gates) == 0
+
+
+def test_score_matches_ports_by_name_or_position_and_rejects_a_misfit(tmp_path):
+    from btflearn.circuits.ir import LogicNetwork
+    from btflearn.errors import BtfError
+    data = sample(64, 8)
+    net = LogicNetwork(12, [f"i{j}" for j in range(12)][::-1], name="c")
+    net.add_output(net.add_or(net.add_and(net.input_lit(11 - 3), net.input_lit(11 - 7)),
+                              net.input_lit(11 - 10) ^ 1), "f")
+    assert score_network(net, data).per_bit == 1.0 and score_network(net, data).matched == "by name"
+    net.input_names = [f"a{j}" for j in range(12)]
+    assert score_network(net, data).matched == "by position" and score_network(net, data).per_bit < 1.0
+    with pytest.raises(BtfError, match="12 inputs"):
+        score_network(net, Dataset(data.inputs[:, :5], data.outputs))
+
+
+def test_suite_runs_resumes_and_tabulates(tmp_path):
+    folder = tmp_path / "data"
+    (folder / "train").mkdir(parents=True)
+    (folder / "valid").mkdir()
+    write_pla(sample(300, 9), folder / "train" / "ex31.train.pla.gz")
+    write_pla(sample(300, 10), folder / "valid" / "ex31.valid.pla.gz")
+    assert [p[0] for p in find_pairs(folder)] == ["ex31"]
+    out = tmp_path / "results"
+    result = run_suite(folder, out, time_limit=6, jobs=1)
+    row = result["rows"][0]
+    assert row["function"] == "ex31" and row["category"] == "comparators" and row["inputs"] == 12
+    assert row["valid"] >= 0.95 and (out / "ex31" / "circuit.aig").exists()
+    assert result["max_ands"] == row["ands"] and result["and_cap"] == 5000
+    first = (out / "ex31" / "result.json").read_text()
+    again = run_suite(folder, out, time_limit=6, jobs=1)  # finished functions are skipped
+    assert (out / "ex31" / "result.json").read_text() == first and again["rows"] == result["rows"]
+    table = (out / "table.md").read_text()
+    assert "| ex31 | comparators | 12 |" in table and "mean validation accuracy" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
+
+
+def test_categories_and_summary():
+    assert category("ex05") == "adders (2 MSBs)" and category("ex89") == "MNIST pixel groups"
+    assert category("other") == "other"
+    rows = [dict(function="ex00", category="a", inputs=3, valid=0.9, ands=10, seconds=1.0),
+            dict(function="ex01", category="a", inputs=3, valid=0.7, ands=30, seconds=2.0)]
+    s = summarize(rows)
+    assert s["mean_valid"] == pytest.approx(0.8) and s["max_ands"] == 30 and s["mean_ands"] == 20
+    assert s["categories"]["a"]["functions"] == 2
+    assert "80.00%" in format_table(rows, s)
+
+
+def test_greedy_selection_finds_inputs_that_matter_only_together():
+    from btflearn.learn import select_inputs
+    def f(x):  # x5 and x7 alone tell nothing about the output; given x2 they do
+        return x[:, 2] ^ (x[:, 5] & x[:, 7])
+    train, valid = sample(1600, 11, f), sample(1600, 12, f)
+    order, losses = select_inputs(train, valid, k_max=5)
+    assert list(order[:3]) in ([2, 5, 7], [2, 7, 5]) and int(np.argmin(losses)) == 2  # 3-input table is best
+    assert sorted(order) == list(range(12))
+
+
+def test_distinct_patterns_take_the_majority_label():
+    from btflearn.learn import distinct
+    data = Dataset([[1, -1], [1, -1], [1, -1], [-1, 1]], [[1], [-1], [1], [-1]])
+    d = distinct(data)
+    assert d.n_items == 2
+    table = {tuple(r): o[0] for r, o in zip(d.inputs, d.outputs)}
+    assert table == {(1.0, -1.0): 1.0, (-1.0, 1.0): -1.0}
