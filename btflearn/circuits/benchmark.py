@@ -35,18 +35,19 @@ class BenchTask:
 def bench_task(name: str, seed: int = 0) -> BenchTask:
     """The benchmark's task called ``name`` (one of TASK_NAMES) with its default solver settings."""
     if name.startswith("multiplier") and name[len("multiplier"):].isdigit():
-        from ..tasks import MULTIPLIER_ARCH, MULTIPLIER_SETTINGS, multiplier
+        from ..tasks import multiplier, multiplier_spec
         bits = int(name[len("multiplier"):])
-        if bits not in MULTIPLIER_ARCH:
+        spec = multiplier_spec(bits)
+        if spec.arch is None:
             raise BtfError(f"no default architecture for a {bits}-bit multiplier")
-        settings = {k: v for k, v in MULTIPLIER_SETTINGS.get(bits, {}).items() if k != "batch"}
-        return BenchTask(name, multiplier(bits), multiplier_circuit(bits), MULTIPLIER_ARCH[bits], settings)
+        settings = {k: v for k, v in spec.settings().items() if k not in ("arch", "batch")}
+        return BenchTask(name, multiplier(bits), multiplier_circuit(bits), spec.arch, settings)
     if name == "life":
         from ..tasks import LifeLikeCA
+        from ..tasks.life import LOCAL_SPEC
         data = LifeLikeCA("B3/S23").neighbourhood_table()
-        # the 9-input rule table: one hidden layer with a small margin solves it in seconds
-        return BenchTask(name, data, life_rule_circuit(data.input_names), "9-6-1",
-                         dict(sigma=50.0, trials=8, max_iter=5000))
+        settings = {k: v for k, v in LOCAL_SPEC.settings().items() if k not in ("arch", "batch")}
+        return BenchTask(name, data, life_rule_circuit(data.input_names), LOCAL_SPEC.arch, settings)
     if name == "rule30":
         from ..tasks import ElementaryCA
         task = ElementaryCA(30, 16, 1)
