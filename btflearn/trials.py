@@ -60,12 +60,13 @@ class FitResult:
     cancelled: list = field(default_factory=list)  # a Dask run: trials the first solution cancelled
 
     def summary(self) -> str:
+        """One line (two for a Dask run), each within 80 columns."""
         state = "solved" if self.solved else "NOT solved"
         n_solved = sum(t.solved for t in self.trials)
-        text = (f"{state}: {self.iterations} iterations, per-bit {self.per_bit:.4f}, exact {self.exact:.4f}, "
-                f"{len(self.trials)} trial(s) run, {n_solved} solved, {self.seconds:.2f} s ({self.backend})")
+        text = (f"{state}: {self.iterations} it, per-bit {self.per_bit:.4f}, exact {self.exact:.4f}, "
+                f"{n_solved}/{len(self.trials)} trials solved, {self.seconds:.2f} s ({self.backend})")
         if self.scheduler:
-            text += f" [dask {self.scheduler}, {len(set(self.workers.values()))} worker(s)]"
+            text += f"\ndask {self.scheduler}, {len(set(self.workers.values()))} worker(s)"
         return text
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 import sys
 import time
 from pathlib import Path
@@ -238,9 +239,10 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     net = parse_arch(arch)
     quiet = opts.get("quiet")
     if not quiet:
-        click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.describe()}", err=True)
+        click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
+                   f"{net.n_edges} edges", err=True)
         if opts["backend"] in ("auto", "numba") and not numba_kernels_cached(opts["dtype"]):
-            click.echo("compiling kernels (first run only, about half a minute)...", err=True)
+            click.echo("compiling kernels (first run only, about half a minute)", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], quiet)
     try:
         result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
@@ -291,4 +293,5 @@ def write_outputs(out: Path, result, dataset, report, opts: dict):
         m = report["minimise"]
         click.echo(f"minimised in {m['seconds']:.1f} s ({m['stopped']}): used nodes {m['alive_before']} -> "
                    f"{m['alive_after']}, edges {m['edges_before']} -> {m['edges_after']}", err=True)
-    click.echo(f"wrote {', '.join(written)} to {out}")
+    click.echo(textwrap.fill(f"wrote {', '.join(written)} to {out}", 79, break_long_words=False,
+                             subsequent_indent="  "))

@@ -7,6 +7,8 @@ one single-trial fit per run (btflearn.grid.settings_sweep)."""
 from __future__ import annotations
 
 
+import textwrap
+
 import click
 
 from .options import fit_kwargs, solver_options
@@ -73,7 +75,8 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
         click.echo(result.table())
     if out is not None:
         written = result.save(out, task)
-        click.echo(f"wrote {', '.join(written)} to {out}", err=True)
+        click.echo(textwrap.fill(f"wrote {', '.join(written)} to {out}", 79, break_long_words=False,
+                                 subsequent_indent="  "), err=True)
     if plot_path:
         plot_sweep(result, plot_path)
         click.echo(f"wrote {plot_path}", err=True)

@@ -125,7 +125,7 @@ def test_a_first_run_says_it_compiles(monkeypatch):
     monkeypatch.undo()  # the real kernels, said to be uncompiled
     monkeypatch.setattr(backends, "numba_kernels_cached", lambda dtype: False)
     r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "2", "--backend", "numba", "--max-iter", "1"])
-    assert r.exit_code == 1 and "compiling kernels (first run only" in r.output and "not solved" in r.output
+    assert r.exit_code == 1 and "compiling kernels (first run only" in r.output and "NOT solved" in r.output
 
 
 def test_solve_minimises_before_writing_the_circuit(tmp_path):
