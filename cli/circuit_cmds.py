@@ -94,7 +94,6 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
     """
     from btflearn import load_model
     from btflearn.circuits import export as ex
-    from btflearn.circuits.stats import format_stats
     from btflearn.errors import BtfError
 
     if output:
@@ -111,39 +110,13 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
         else:
             note = (f"no task given: the circuit is checked against the model's own outputs on all "
                     f"2^{model.network.n_inputs} inputs")
-    report = []
+    def show(step):
+        click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges", err=True)
+
+    text, abc_text, report = ex.export_model(model, dataset, fmt, minimise_time=minimise_time if minimise else 0,
+                                             optimize=optimize, progress=show)
     if note:
-        report.append(note)
-    if minimise and dataset is not None:
-        from btflearn.sparsify import DEFAULT_TIME_LIMIT, sparsify
-        ex.check_solved(model, dataset)
-        def show(step):
-            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
-                       err=True)
-        model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=show)
-        report.append(done.summary())
-    circuit = ex.extract_circuit(model, dataset)
-    report.append(circuit.describe())
-    network = circuit.network
-    text = ex.render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe())
-    abc_text = None
-    if optimize:
-        # learning and ABC kept apart: the -o file is btflearn's own circuit; ABC's improvement of it
-        # (no collapse) goes to its own file; the collapse run only gives the baseline number
-        from btflearn.circuits import eda
-        result = eda.abc_optimize(network, collapse=False)
-        ex.check_network(result.network, circuit.inputs, circuit.expected, what="ABC-optimised circuit")
-        learned, improved, baseline = (eda.aig_ands(network), eda.aig_ands(result.network),
-                                       eda.aig_ands(network, collapse=True))
-        report.append(f"before ABC: {format_stats(result.before)}")
-        report.append(f"after ABC:  {format_stats(result.after)}")
-        report.append(f"ABC script: {result.script}; ABC cec: equivalent; the optimised netlist reproduces "
-                      f"the truth table on {circuit.inputs.shape[0]} patterns")
-        report.append(f"AIG ANDs ({eda.AIG_SCRIPT}): learned {learned}; learned + ABC (no collapse) {improved}; "
-                      f"ABC from the truth table alone (collapse) {baseline}")
-        abc_text = ex.render_checked(result.network, fmt, circuit.inputs, circuit.expected,
-                                     comment=f"{network.name}: btflearn's circuit improved by ABC (no collapse); "
-                                             f"{format_stats(result.after)}")
+        report.insert(0, note)
     if output:
         try:
             output.write_bytes(text) if isinstance(text, bytes) else output.write_text(text)

@@ -176,6 +176,43 @@ def export_all(model, dataset, out_dir) -> dict:
     return stats
 
 
+def export_model(model, dataset, fmt: str, minimise_time: float | None = None, optimize: bool = False,
+                 progress=None):
+    """One netlist of ``model`` in format ``fmt``, checked on ``dataset`` (None: the model's own outputs on
+    all inputs): (text, ABC's text or None, report lines). The model is minimised first
+    (btflearn.sparsify, ``minimise_time`` seconds, None = its default, 0 = not at all) when the dataset is
+    known. ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports the AIG
+    sizes of the learned circuit, after ABC, and of ABC from the truth table alone (collapse)."""
+    report = []
+    if minimise_time != 0 and dataset is not None:
+        from ..sparsify import DEFAULT_TIME_LIMIT, sparsify
+        check_solved(model, dataset)
+        model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=progress)
+        report.append(done.summary())
+    circuit = extract_circuit(model, dataset)
+    report.append(circuit.describe())
+    network = circuit.network
+    text = render_checked(network, fmt, circuit.inputs, circuit.expected, comment=circuit.describe())
+    if not optimize:
+        return text, None, report
+    # learning and ABC kept apart: the first text is btflearn's own circuit; ABC's improvement of it
+    # (no collapse) is the second; the collapse run only gives the baseline number
+    from . import eda
+    result = eda.abc_optimize(network, collapse=False)
+    check_network(result.network, circuit.inputs, circuit.expected, what="ABC-optimised circuit")
+    learned, improved, baseline = (eda.aig_ands(network), eda.aig_ands(result.network),
+                                   eda.aig_ands(network, collapse=True))
+    report += [f"before ABC: {format_stats(result.before)}", f"after ABC:  {format_stats(result.after)}",
+               f"ABC script: {result.script}; ABC cec: equivalent; the optimised netlist reproduces the truth "
+               f"table on {circuit.inputs.shape[0]} patterns",
+               f"AIG ANDs ({eda.AIG_SCRIPT}): learned {learned}; learned + ABC (no collapse) {improved}; "
+               f"ABC from the truth table alone (collapse) {baseline}"]
+    abc_text = render_checked(result.network, fmt, circuit.inputs, circuit.expected,
+                              comment=f"{network.name}: btflearn's circuit improved by ABC (no collapse); "
+                                      f"{format_stats(result.after)}")
+    return text, abc_text, report
+
+
 # -- comparing a netlist with a dataset -------------------------------------------------------------
 
 @dataclass
