@@ -4,6 +4,18 @@ import os
 import pytest
 
 from btflearn import Model, Network
+from btflearn.cli.main import main
+
+
+def run_cli(argv, capsys):
+    """(exit code, stdout, stderr) of the btflearn CLI run in process."""
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 # Two 2x2-multiplier models trained by btflearn.fit(multiplier(2), arch="4-4-4-4", sigma=3, max_iter=20000,
 # trials=4) with seeds 0 and 2: (receiver, sender, weight) edges. Seed 0 extracts to AND/OR gates only;

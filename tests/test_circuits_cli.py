@@ -6,20 +6,11 @@ import numpy as np
 import pytest
 
 from btflearn import Model
-from btflearn.cli.main import main
+from conftest import run_cli as run  # noqa: E402  (tests/ is on sys.path)
 from btflearn.tasks import multiplier
 from btflearn.circuits import eda, read_netlist, simulate
 
 
-def run(argv, capsys):
-    """(exit code, stdout, stderr) of the btflearn CLI."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

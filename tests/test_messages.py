@@ -9,7 +9,7 @@ import pytest
 
 from btflearn import BtfError, Network, load_model
 from btflearn import checkpoint
-from btflearn.cli.main import main
+from conftest import run_cli as run  # noqa: E402  (tests/ is on sys.path)
 from btflearn.circuits import eda, read_netlist, simulate
 from btflearn.circuits.blif import read_blif
 from btflearn.errors import FormatError
@@ -19,15 +19,6 @@ from btflearn.tasks import multiplier
 pytest_plugins = ["pytester"]
 
 
-def run(argv, capsys):
-    """(exit code, stdout, stderr) of the btflearn CLI."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
