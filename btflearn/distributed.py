@@ -230,6 +230,7 @@ class _DaskRun:
         self.live, self.lock = {}, threading.Lock()   # trial -> its latest progress event
         client.subscribe_topic(self.topic, self._on_event)
         self.futures, self.results, self.workers, self.cancelled = {}, [], {}, []
+        self.taken = set()    # futures whose result has been taken in
         self.backend, self.stop_sent = None, False
         self.t0 = time.perf_counter()
 
@@ -259,17 +260,29 @@ class _DaskRun:
                     self.report()
                 continue
             for fut in batch:
-                trial_result, backend_used, worker = self._result(fut)
-                if trial_result is None:
-                    continue
-                self.results.append(trial_result)
-                self.workers[trial_result.trial] = worker
-                self.backend = self.backend or backend_used
-                if trial_result.solved and stop_on_first and not self.stop_sent:
+                self._take(fut)
+                if self.results and self.results[-1].solved and stop_on_first and not self.stop_sent:
                     self.cancelled = sorted(self.futures[f] for f in self.cancel_rest())
             self.report()
-            if self.stop_sent:  # the rest of this batch had finished too and is reported above
+            if self.stop_sent:
                 break
+        # trials that finished before the cancel but were not yet handed out by as_completed
+        for fut in self.futures:
+            if fut not in self.taken and fut.status == "finished":
+                self._take(fut)
+        done = {r.trial for r in self.results}
+        self.cancelled = [k for k in self.cancelled if k not in done]
+        self.report()
+
+    def _take(self, fut):
+        """Take in one finished trial."""
+        self.taken.add(fut)
+        trial_result, backend_used, worker = self._result(fut)
+        if trial_result is None:
+            return
+        self.results.append(trial_result)
+        self.workers[trial_result.trial] = worker
+        self.backend = self.backend or backend_used
 
     def _result(self, fut):
         try:
