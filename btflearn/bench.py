@@ -183,10 +183,37 @@ def bench_configs(backends, dtypes) -> list[tuple]:
     return configs
 
 
-def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False):
-    """Every row of ``btflearn bench``, as it is measured: throughput rows with their ratio to the NumPy
-    row (and CuPy's to the best Numba row) of the same problem in this run, then pass profiles, then
-    time-to-solution rows of the 2x2 and 3x3 multipliers with their default settings."""
+def cold_start(bits: int = 3, repeats: int = 1) -> dict:
+    """What a first run pays for compiling the kernels: ``btflearn solve multiplier --bits BITS --seed 0
+    --no-minimise`` as a fresh process, first with an empty Numba cache (NUMBA_CACHE_DIR), then again with
+    the cache it filled; wall seconds of each (medians of ``repeats``) and their difference."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    cmd = [sys.executable, "-c", "from btflearn.cli.main import main; main()", "solve", "multiplier",
+           "--bits", str(bits), "--seed", "0", "--quiet", "--no-minimise"]
+    cold, warm = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            for times in (cold, warm):
+                t0 = time.perf_counter()
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                times.append(time.perf_counter() - t0)
+                if done.returncode != 0:
+                    raise BtfError(f"cold-start run failed: {done.stderr.strip()[-300:]}")
+    cold_s, warm_s = statistics.median(cold), statistics.median(warm)
+    return dict(kind="cold_start", problem=f"{bits}x{bits}", cold_seconds=cold_s, warm_seconds=warm_s,
+                compile_overhead_seconds=cold_s - warm_s, repeats=repeats)
+
+
+def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False,
+              cold=False):
+    """Every row of ``btflearn bench``, as it is measured: with ``cold``, first the cold-start row; then
+    throughput rows with their ratio to the NumPy row (and CuPy's to the best Numba row) of the same
+    problem in this run, then pass profiles, then time-to-solution rows of the 2x2 and 3x3 multipliers
+    with their default settings."""
     from .backends import BACKENDS, cupy_problem
     from .tasks import multiplier_spec
     for backend in backends:
@@ -194,6 +221,8 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
             raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if "cupy" in backends and cupy_problem() is not None:
         raise BtfError(f"cannot use the cupy backend: {cupy_problem()}. Use --backends numpy,numba")
+    if cold:
+        yield cold_start()
     configs = bench_configs(backends, dtypes)
     for problem in problems:
         if problem not in PROBLEMS:

@@ -26,8 +26,11 @@ def _parse_list(text, cast=str):
 @click.option("--profile", is_flag=True,
               help="Also split one Numba iteration (1 thread) into its passes: projections, value concur, "
                    "weight concur, weight update.")
+@click.option("--cold-start", "cold", is_flag=True,
+              help="Also time a first run's kernel compilation: `solve multiplier --bits 3` as a fresh process "
+                   "with an empty Numba cache, then again with the cache it filled.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, as_json):
+def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, cold, as_json):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     from btflearn.backends import cupy_available
@@ -39,7 +42,7 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     rows = []
     for row in run_bench(_parse_list(problems), _parse_list(backends), _parse_list(dtypes), seconds,
                          parse_seeds(solve_seeds) if solve_seeds else [],
-                         parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile):
+                         parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile, cold):
         rows.append(row)
         if not as_json:
             click.echo(format_row(row))
@@ -49,6 +52,9 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
 
 def format_row(row: dict) -> str:
     """One bench row as a line of text."""
+    if row["kind"] == "cold_start":
+        return (f"{row['problem']} cold start: {row['cold_seconds']:.1f} s with an empty kernel cache, "
+                f"{row['warm_seconds']:.1f} s cached: compile {row['compile_overhead_seconds']:.1f} s")
     if row["kind"] == "profile":
         return (f"{row['problem']:5s} profile (numba, 1 thread): "
                 + ", ".join(f"{name} {p['share']:.0%}" for name, p in row["passes"].items()))

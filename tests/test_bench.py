@@ -64,3 +64,20 @@ def test_throughput_rows_start_from_the_same_running_state():
     assert np.allclose(a.zw, start.zw, atol=1e-9) and np.allclose(a.zy, start.zy, atol=1e-9)
     a.zw[:] = 0  # rows get copies: the cached state is untouched
     assert np.abs(_prepared_state(net, data, G, 2, "float64", warm=30).zw).sum() > 0
+
+
+def test_cold_start_row_times_a_fresh_cache_then_the_filled_one(monkeypatch):
+    import subprocess
+
+    from btflearn import bench
+    calls = []
+
+    def fake_run(cmd, env, capture_output, text):
+        calls.append(env["NUMBA_CACHE_DIR"])
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    row = bench.cold_start(3, repeats=2)
+    assert row["kind"] == "cold_start" and row["problem"] == "3x3" and row["repeats"] == 2
+    # each repeat: one empty cache, used twice (cold, then warm); a new one per repeat
+    assert len(calls) == 4 and calls[0] == calls[1] != calls[2] == calls[3]
+    assert row["compile_overhead_seconds"] == row["cold_seconds"] - row["warm_seconds"]
