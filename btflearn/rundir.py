@@ -82,11 +82,12 @@ def _replace(path: Path, text: str):
 
 
 def save_run(directory, result, dataset, report: dict, minimise_time: float | None = None, progress=None,
-             note=lambda text: None) -> list[str]:
+             note=lambda text: None, test=None) -> list[str]:
     """Write a fit's outputs: model.json, result.json (``report``, completed here with the circuit and
     minimisation statistics) and, for a solved model whose circuit can be written, the minimised model
-    (unless ``minimise_time`` is 0) and its verified netlists. ``note(text)`` hears why no circuit was
-    written; ``progress`` gets the minimisation's steps. Returns the file names."""
+    (unless ``minimise_time`` is 0) and its verified netlists. With a ``test`` set, the minimised model's
+    test accuracy is reported beside the read-out's. ``note(text)`` hears why no circuit was written;
+    ``progress`` gets the minimisation's steps. Returns the file names."""
     from .circuits import export_all, no_circuit_reason
     from .dataset import Dataset
     from .report import write_result
@@ -112,6 +113,8 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
                                            progress=progress, seed=int(result.hyperparameters.get("seed", 0)))
                     model.save(folder / "model.min.json")
                     report["minimise"] = done.to_dict()
+                    if test is not None:
+                        report["minimise"]["test_per_bit"], report["minimise"]["test_exact"] = model.accuracy(test)
                 report["circuit"] = export_all(model, data, folder)
                 report["circuit"]["files"] = {k: str(out / Path(v).name)
                                               for k, v in report["circuit"].get("files", {}).items()}

@@ -261,7 +261,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         click.echo(f"test accuracy on {test_dataset.n_items} items: per-bit {report['test_per_bit']:.4f}, "
                    f"exact {report['test_exact']:.4f}")
     if out is not None:
-        write_outputs(Path(out), result, dataset, report, opts)
+        write_outputs(Path(out), result, dataset, report, opts, test_dataset)
     stopped = checkpoint is not None and checkpoint.exists()  # the time limit stopped a resumable run
     if stopped:
         click.echo(f"stopped at the time limit; the run is saved: continue it with\n  {resume_cmd} "
@@ -274,7 +274,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     return result, report
 
 
-def write_outputs(out: Path, result, dataset, report, opts: dict):
+def write_outputs(out: Path, result, dataset, report, opts: dict, test=None):
     """The run's files (btflearn.rundir.save_run), with the minimisation's progress on stderr."""
     from btflearn.rundir import save_run
 
@@ -288,10 +288,15 @@ def write_outputs(out: Path, result, dataset, report, opts: dict):
                        err=True)
 
     minimise_time = opts.get("minimise_time") if opts.get("minimise", True) else 0
-    written = save_run(out, result, dataset, report, minimise_time, show, lambda text: click.echo(text, err=True))
-    if "minimise" in report and not quiet:
+    written = save_run(out, result, dataset, report, minimise_time, show, lambda text: click.echo(text, err=True),
+                       test)
+    if "minimise" in report:
         m = report["minimise"]
-        click.echo(f"minimised in {m['seconds']:.1f} s ({m['stopped']}): used nodes {m['alive_before']} -> "
-                   f"{m['alive_after']}, edges {m['edges_before']} -> {m['edges_after']}", err=True)
+        if not quiet:
+            click.echo(f"minimised in {m['seconds']:.1f} s ({m['stopped']}): used nodes {m['alive_before']} -> "
+                       f"{m['alive_after']}, edges {m['edges_before']} -> {m['edges_after']}", err=True)
+        if "test_per_bit" in m:
+            click.echo(f"minimised model on the test items: per-bit {m['test_per_bit']:.4f}, "
+                       f"exact {m['test_exact']:.4f}")
     click.echo(textwrap.fill(f"wrote {', '.join(written)} to {out}", 79, break_long_words=False,
                              subsequent_indent="  "))

@@ -141,3 +141,16 @@ def test_solve_minimises_before_writing_the_circuit(tmp_path):
     r = run(["solve", "multiplier", "--bits", "2", "--quiet", "--no-minimise", "--out", str(tmp_path / "raw")])
     assert r.returncode == 0 and not (tmp_path / "raw" / "model.min.json").exists()
     assert "minimise" not in json.loads((tmp_path / "raw" / "result.json").read_text())
+
+
+def test_minimised_model_is_scored_on_the_test_items(tmp_path):
+    r = run(["solve", "ca", "--rule", "232", "--width", "8", "--arch", "8-8", "--n-train", "64", "--n-test",
+             "100", "--max-iter", "2000", "--quiet", "--no-recover", "--out", str(tmp_path)])
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "result.json").read_text())
+    from btflearn import load_model
+    from btflearn.tasks import ElementaryCA
+    test = ElementaryCA(232, 8, 1).sample(164, seed=0).split(64)[1]
+    small = load_model(tmp_path / "model.min.json")
+    assert small.accuracy(test) == (report["minimise"]["test_per_bit"], report["minimise"]["test_exact"])
+    assert "minimised model on the test items" in r.stdout
