@@ -65,7 +65,8 @@ class RuleRecovery:
         truth = self.task.describe_table(self.true_table)
         how = (f"all {self.n_contexts} contexts of the other cells (exhaustive)" if self.exhaustive
                else f"{self.n_contexts} random contexts of the other cells")
-        lines = [f"{self.task!r}: true local rule {truth}; each neighbourhood pattern tried in {how}",
+        lines = [f"{self.task!r}: true local rule {truth}",
+                 f"each neighbourhood pattern tried in {how}",
                  f"{'cell':<12} {'learned rule':<44} {'matches'}"]
         for i, name in enumerate(self.cells):
             lines.append(f"{name:<12} {self.learned_rule(i):<44} {'yes' if self.matches[i] else 'NO'}")
