@@ -213,6 +213,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     from btflearn.backends import numba_kernels_cached
     from btflearn.arch import parse_arch
     from btflearn.network import Network
+    from btflearn.problem import Problem
     from btflearn.report import fit_report
     from btflearn.solver import fit
 
@@ -228,6 +229,10 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         resumed = resume_settings(Path(out) / rundir.CHECKPOINT, opts, arch)
         if not (isinstance(arch, Network) and resumed == arch.arch):  # a Network built by the task stays
             arch = resumed
+    net = parse_arch(arch)
+    # every setting checked before anything is written (a bad option leaves no --out folder behind)
+    Problem.build(dataset, net, **{k: opts[k] for k in ("sigma", "beta", "gamma", "max_iter", "gapstop",
+                                                         "dtype", "polish")})
     if out is not None:
         rundir.check_writable(out)  # before any work: an unwritable --out fails now, not after the run
         if not opts.get("scheduler"):
@@ -236,7 +241,6 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
                 raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
                                        f"--resume {out}, or delete {checkpoint} to start afresh")
             rundir.save_task(out, ctx.info_name, {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
-    net = parse_arch(arch)
     quiet = opts.get("quiet")
     if not quiet:
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "

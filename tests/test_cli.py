@@ -154,3 +154,9 @@ def test_minimised_model_is_scored_on_the_test_items(tmp_path):
     small = load_model(tmp_path / "model.min.json")
     assert small.accuracy(test) == (report["minimise"]["test_per_bit"], report["minimise"]["test_exact"])
     assert "minimised model on the test items" in r.stdout
+
+
+def test_a_bad_option_leaves_no_out_folder(tmp_path):
+    r = run(["solve", "multiplier", "--bits", "2", "--arch", "4-4-3", "--out", str(tmp_path / "new")])
+    assert r.returncode == 2 and "has 4 inputs and 3 outputs" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "new").exists()
