@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from .options import minimise_progress
+
 FORMAT_CHOICES = ["blif", "verilog", "aiger", "aig", "dot"]
 TASKS = ["multiplier"]
 
@@ -110,11 +112,8 @@ def export(model_path, fmt, output, optimize, minimise, minimise_time, task, bit
         else:
             note = (f"no task given: the circuit is checked against the model's own outputs on all "
                     f"2^{model.network.n_inputs} inputs")
-    def show(step):
-        click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges", err=True)
-
     text, abc_text, report = ex.export_model(model, dataset, fmt, minimise_time=minimise_time if minimise else 0,
-                                             optimize=optimize, progress=show)
+                                             optimize=optimize, progress=minimise_progress())
     if note:
         report.insert(0, note)
     if output:

@@ -278,22 +278,26 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     return result, report
 
 
+def minimise_progress(quiet: bool = False, every: float = 5.0):
+    """btflearn.sparsify's progress callback for the terminal: a line every ``every`` seconds at most."""
+    last = [-math.inf]
+
+    def show(step):
+        if not quiet and time.perf_counter() - last[0] > every:
+            last[0] = time.perf_counter()
+            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
+                       err=True)
+    return show
+
+
 def write_outputs(out: Path, result, dataset, report, opts: dict, test=None):
     """The run's files (btflearn.rundir.save_run), with the minimisation's progress on stderr."""
     from btflearn.rundir import save_run
 
     quiet = opts.get("quiet")
-    last = [-math.inf]
-
-    def show(step):  # a line every 5 s at most
-        if not quiet and time.perf_counter() - last[0] > 5:
-            last[0] = time.perf_counter()
-            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
-                       err=True)
-
     minimise_time = opts.get("minimise_time") if opts.get("minimise", True) else 0
-    written = save_run(out, result, dataset, report, minimise_time, show, lambda text: click.echo(text, err=True),
-                       test)
+    written = save_run(out, result, dataset, report, minimise_time, minimise_progress(quiet),
+                       lambda text: click.echo(text, err=True), test)
     if "minimise" in report:
         m = report["minimise"]
         if not quiet:
