@@ -55,7 +55,6 @@ class Backend:
     name = "?"
 
     def __init__(self, spec: KernelSpec):
-        self.spec = spec
         self.graph, self.inputs, self.labels, self.input_mode, self.beta, self.gamma, self.max_iter = spec
 
     def run(self, st: "SolverState", n_iter: int) -> np.ndarray:
