@@ -78,9 +78,11 @@ def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
 
 def throughput(problem: str, backend: str, threads: int | None = None, trials: int = 1,
                seconds: float = 1.0, repeats: int = 5, dtype: str = "float64",
-               warm: int = WARM_ITERATIONS) -> dict:
+               warm: int = WARM_ITERATIONS, block: int | None = None, by_trial: bool | None = None) -> dict:
     """Edge x item x iterations per second of one backend on one problem: the median of ``repeats``
-    timed chunks, each about ``seconds / repeats`` long.
+    timed chunks, each about ``seconds / repeats`` long. Numba rows also carry the memory traffic of
+    the kernels' model (btflearn.traffic) and the GB/s it implies; ``block`` and ``by_trial`` fix the
+    Numba backend's items per block and layout (default: its own choice).
 
     Timing starts from the state ``warm`` iterations into a run (the same state for every row of a
     problem): the first ~100 iterations from a random start need about 3 times as many root solves per
@@ -90,7 +92,8 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)
-    eng = make_backend(backend, _bench_spec(graph, data))
+    options = {k: v for k, v in (("block_size", block), ("by_trial", by_trial)) if v is not None}
+    eng = make_backend(backend, _bench_spec(graph, data), **options)
     # GPU rows hold thousands of trials: they warm up on the GPU itself
     st = _prepared_state(net, data, graph, trials, dtype, warm, "cupy" if backend == "cupy" else None)
     previous = None
@@ -115,6 +118,9 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
             t0 = time.perf_counter()
             eng.run(st, n)
             times.append((time.perf_counter() - t0) / n)
+        # while the row's thread count is set: the Numba layout and block depend on it
+        layout = eng.layout(*st.zw.shape)
+        block = eng.block(trials, data.n_items, layout) if backend == "numba" else None
     finally:
         if previous is not None:
             import numba
@@ -123,12 +129,19 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     state_bytes = sum(a.nbytes for a in (st.zw, st.zx, st.zy, st.g))
     # plus what the backend holds while it runs (its kernel-layout copies and scratch)
     state_bytes += eng.working_bytes()
-    return dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
-                dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
-                layout=eng.layout(*st.zw.shape),
-                edge_item_iters_per_s=edge_items / statistics.median(times),
-                seconds_per_iter=statistics.median(times),
-                state_bytes_per_edge_item=state_bytes / edge_items)
+    row = dict(kind="throughput", problem=problem, arch=arch, backend=backend, threads=threads or 1,
+               dtype=dtype, trials=trials, items=data.n_items, edges=net.n_edges,
+               layout=layout,
+               edge_item_iters_per_s=edge_items / statistics.median(times),
+               seconds_per_iter=statistics.median(times),
+               state_bytes_per_edge_item=state_bytes / edge_items)
+    if backend == "numba":
+        from .traffic import graph_iteration_bytes
+        moved = graph_iteration_bytes(graph, data.n_items, np.dtype(dtype).itemsize, trials)
+        row.update(block=block, traffic_bytes_per_iter=moved,
+                   traffic_bytes_per_edge_item=moved / edge_items,
+                   traffic_gb_s=moved / statistics.median(times) / 1e9)
+    return row
 
 
 def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto") -> dict:
@@ -210,11 +223,13 @@ def cold_start(bits: int = 3, repeats: int = 1) -> dict:
 
 
 def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False,
-              cold=False):
-    """Every row of ``btflearn bench``, as it is measured: with ``cold``, first the cold-start row; then
-    throughput rows with their ratio to the NumPy row (and CuPy's to the best Numba row) of the same
-    problem in this run, then pass profiles, then time-to-solution rows of the 2x2 and 3x3 multipliers
-    with their default settings."""
+              cold=False, bandwidth_mb=256.0):
+    """Every row of ``btflearn bench``, as it is measured: with ``cold``, first the cold-start row; with
+    Numba among the backends and ``bandwidth_mb`` > 0, the memory bandwidth on 1 thread and all threads
+    (btflearn.bandwidth, arrays of that many MB); then throughput rows with their ratio to the NumPy row
+    (and CuPy's to the best Numba row) of the same problem in this run, Numba rows with their modelled
+    traffic as a fraction of the triad bandwidth on as many threads; then pass profiles, then
+    time-to-solution rows of the 2x2 and 3x3 multipliers with their default settings."""
     from .backends import BACKENDS, cupy_problem
     from .tasks import multiplier_spec
     for backend in backends:
@@ -222,12 +237,23 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
             raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if "cupy" in backends and cupy_problem() is not None:
         raise BtfError(f"cannot use the cupy backend: {cupy_problem()}. Use --backends numpy,numba")
-    if cold:
-        yield cold_start()
-    configs = bench_configs(backends, dtypes)
     for problem in problems:
         if problem not in PROBLEMS:
             raise BtfError(f"unknown problem {problem!r}; choose from {', '.join(PROBLEMS)}")
+    if bandwidth_mb:
+        from .bandwidth import check_size
+        check_size(bandwidth_mb)
+    if cold:
+        yield cold_start()
+    configs = bench_configs(backends, dtypes)
+    triad = {}  # threads -> GB/s
+    if "numba" in backends and bandwidth_mb:
+        from .bandwidth import stream_bandwidth
+        for threads in sorted({t for b, t, _, _ in configs if b == "numba"}):
+            row = stream_bandwidth(threads, bandwidth_mb)
+            triad[threads] = row["triad_gb_s"]
+            yield row
+    for problem in problems:
         base = numba_best = None
         for backend, threads, dtype, trials in configs:
             trials = trials or int(min(4096, max(1, GPU_STATE // problem_size(problem))))
@@ -236,6 +262,8 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
             row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
             if backend == "numba":
                 numba_best = max(numba_best or 0.0, row["edge_item_iters_per_s"])
+                bw = triad.get(row["threads"])
+                row["bandwidth_fraction"] = row["traffic_gb_s"] / bw if bw else None
             if backend == "cupy":
                 row["ratio_to_numba"] = row["edge_item_iters_per_s"] / numba_best if numba_best else None
             yield row

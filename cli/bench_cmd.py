@@ -29,8 +29,12 @@ def _parse_list(text, cast=str):
 @click.option("--cold-start", "cold", is_flag=True,
               help="Also time a first run's kernel compilation: `solve multiplier --bits 3` as a fresh process "
                    "with an empty Numba cache, then again with the cache it filled.")
+@click.option("--bandwidth-mb", type=float, default=256.0, show_default=True,
+              help="Size of each array of the memory-bandwidth measurement (copy, triad) that Numba rows "
+                   "are compared with; 0 skips it.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, cold, as_json):
+def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, cold, bandwidth_mb,
+          as_json):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     from btflearn.backends import cupy_available
@@ -42,7 +46,8 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     rows = []
     for row in run_bench(_parse_list(problems), _parse_list(backends), _parse_list(dtypes), seconds,
                          parse_seeds(solve_seeds) if solve_seeds else [],
-                         parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile, cold):
+                         parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile, cold,
+                         bandwidth_mb):
         rows.append(row)
         if not as_json:
             click.echo(format_row(row))
@@ -63,9 +68,22 @@ def format_row(row: dict) -> str:
                                                                "max_seconds"))
         return (f"{row['problem']} solve  {row['arch']}  success {row['success_rate']:.0%} of "
                 f"{len(row['seeds'])} seeds, time to verified solution median {med} s (min {lo}, max {hi})")
-    ratio = f"{row['ratio_to_numpy']:7.1f}x" if row["ratio_to_numpy"] else "     -  "
-    layout = f" ({row['layout']})" if row.get("layout") and row["threads"] > 1 else ""
-    return (f"{row['problem']:5s} {row['backend']:6s} {row['dtype']:7s} threads {row['threads']} "
-            f"trials {row['trials']}{layout}  {row['edge_item_iters_per_s']:10.3g} edge-item-iter/s  {ratio} "
-            f"numpy  {row['state_bytes_per_edge_item']:.0f} B/edge-item"
-            + (f"  {row['ratio_to_numba']:.1f}x best numba" if row.get("ratio_to_numba") else ""))
+    if row["kind"] == "bandwidth":
+        threads = f"{row['threads']} thread" + ("s" if row["threads"] > 1 else "")
+        return (f"memory {threads}: copy {row['copy_gb_s']:.1f} GB/s, triad {row['triad_gb_s']:.1f} GB/s "
+                f"({row['size_mb']:.0f} MB arrays)")
+    head = (f"{row['problem']:5s} {row['backend']:6s} {row['dtype']:7s} threads {row['threads']} "
+            f"trials {row['trials']}" + (f" ({row['layout']})" if row.get("layout") and row["threads"] > 1 else "")
+            + f"  {row['edge_item_iters_per_s']:.3g} edge-item-iter/s")
+    # held: resident bytes; moved: the traffic model's bytes per iteration (btflearn.traffic)
+    held = f"{row['state_bytes_per_edge_item']:.0f} B held"
+    parts = [f"{row['ratio_to_numpy']:.1f}x numpy"] if row["ratio_to_numpy"] else []
+    if "traffic_gb_s" in row:
+        frac = row.get("bandwidth_fraction")
+        parts.append(f"{held}, {row['traffic_bytes_per_edge_item']:.0f} B moved per edge-item: "
+                     f"{row['traffic_gb_s']:.1f} GB/s" + (f" = {frac:.0%} of triad" if frac else ""))
+    else:
+        parts.append(f"{held} per edge-item")
+    if row.get("ratio_to_numba"):
+        parts.append(f"{row['ratio_to_numba']:.1f}x best numba")
+    return head + "\n    " + "  ".join(parts)

@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from btflearn.bench import throughput, time_to_solution
 
 
@@ -24,9 +26,9 @@ def test_time_to_solution_row():
 def test_bench_json_cli():
     out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
                           "--problems", "2x2", "--backends", "numba", "--seconds", "0.1", "--solve-seeds", "",
-                          "--json"], capture_output=True, text=True, timeout=300)
+                          "--bandwidth-mb", "0", "--json"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    rows = json.loads(out.stdout)
+    rows = [r for r in json.loads(out.stdout) if r["kind"] == "throughput"]
     assert rows and all(r["problem"] == "2x2" and r["backend"] == "numba" for r in rows)
 
 
@@ -81,3 +83,72 @@ def test_cold_start_row_times_a_fresh_cache_then_the_filled_one(monkeypatch):
     # each repeat: one empty cache, used twice (cold, then warm); a new one per repeat
     assert len(calls) == 4 and calls[0] == calls[1] != calls[2] == calls[3]
     assert row["compile_overhead_seconds"] == row["cold_seconds"] - row["warm_seconds"]
+
+
+def test_traffic_model_counts_a_tiny_net_by_hand():
+    from btflearn.traffic import iteration_bytes
+    # net 2-1: nodes bias, 2 inputs, 1 output (V 4, first_btf = first_output = 3), 3 edges, 4 items.
+    # Per item: (E,N) arrays: zw 1 + zx 2 + wa 1 + xa 1 (pass 1), zw 1 + wa 1 (pass 2), zw 2 + wa 1
+    # (pass 3) = 10 touches x 3 edges; (V,N) state arrays: zy 2x4, g 4 + 1 written, ya 4, gap_node 2
+    # (pass 1), g 1 (pass 2), gap_node 2 (pass 3) = 22 rows; float64 whatever the state: num 4, den 3,
+    # inputs 2, labels 1, item_gap 2 = 12 rows. Per trial: wb written and read back, 2 x 3 float64.
+    for itemsize in (8, 4):
+        per_item = 10 * 3 * itemsize + 22 * itemsize + 12 * 8
+        assert iteration_bytes(3, 4, 3, 3, 4, itemsize)["total"] == 4 * per_item + 2 * 3 * 8
+    assert iteration_bytes(3, 4, 3, 3, 4, 8)["total"] == 2096
+    passes = iteration_bytes(3, 4, 3, 3, 4, 8)
+    assert sum(v for k, v in passes.items() if k != "total") == passes["total"]
+    with pytest.raises(ValueError):
+        iteration_bytes(3, 4, 3, 3, 4, 2)
+
+
+def test_traffic_model_reads_the_kernel_graph():
+    from btflearn.arch import parse_arch
+    from btflearn.kernels.graph import kernel_graph
+    from btflearn.traffic import graph_iteration_bytes, iteration_bytes
+    G = kernel_graph(parse_arch("2-1"), 3.0)
+    assert graph_iteration_bytes(G, 4, 8) == iteration_bytes(3, 4, 3, 3, 4, 8)["total"]
+    assert graph_iteration_bytes(G, 4, 4, trials=3) == 3 * iteration_bytes(3, 4, 3, 3, 4, 4)["total"]
+
+
+def test_stream_bandwidth_is_positive_and_checks_its_size():
+    import math
+
+    from btflearn.bandwidth import stream_bandwidth
+    from btflearn.errors import BtfError
+    row = stream_bandwidth(1, size_mb=4, repeats=2)
+    for key in ("copy_gb_s", "triad_gb_s"):
+        assert math.isfinite(row[key]) and row[key] > 0
+    assert row["threads"] == 1 and row["size_mb"] == 4.0
+    for bad in (0, -5, 0.5, float("nan"), float("inf"), 1e9, "64", True):
+        with pytest.raises(BtfError):
+            stream_bandwidth(1, size_mb=bad)
+    with pytest.raises(BtfError):
+        stream_bandwidth(0, size_mb=4)
+    with pytest.raises(BtfError):
+        stream_bandwidth(1, size_mb=4, repeats=0)
+
+
+def test_bench_rows_report_traffic_and_bandwidth_fraction():
+    from btflearn.bench import run_bench
+    from btflearn.cli.bench_cmd import format_row
+    rows = list(run_bench(["2x2"], ["numba"], ["float32"], seconds=0.05, bandwidth_mb=4))
+    bandwidth = [r for r in rows if r["kind"] == "bandwidth"]
+    numba_rows = [r for r in rows if r["kind"] == "throughput"]
+    assert bandwidth and bandwidth[0]["threads"] == 1 and numba_rows
+    row = numba_rows[0]
+    moved = row["traffic_bytes_per_iter"]
+    assert moved == row["traffic_bytes_per_edge_item"] * row["trials"] * row["items"] * row["edges"]
+    assert abs(row["traffic_gb_s"] - moved / row["seconds_per_iter"] / 1e9) < 1e-9 * row["traffic_gb_s"]
+    triad = {b["threads"]: b["triad_gb_s"] for b in bandwidth}
+    assert row["bandwidth_fraction"] == row["traffic_gb_s"] / triad[row["threads"]]
+    text = "\n".join(format_row(r) for r in rows)
+    assert "B moved per edge-item" in text and "of triad" in text and "triad" in format_row(bandwidth[0])
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_bench_rejects_a_bad_bandwidth_size_before_measuring():
+    from btflearn.bench import run_bench
+    from btflearn.errors import BtfError
+    with pytest.raises(BtfError, match="bandwidth array size"):
+        next(run_bench(["2x2"], ["numba"], ["float64"], bandwidth_mb=-1, cold=True))
