@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from .errors import BtfError
+
 
 def _loops():
     from numba import njit
@@ -18,20 +20,26 @@ def _loops():
     from .kernels import numba_kernels as k
 
     @njit(cache=True)
-    def projections(zw, zx, zy, wa, xa, ya, pl, pi, in_start, delta, first_btf, reps):
+    def projections(zw, zx, zy, wa, xa, ya, pl, pi, in_start, delta, first_btf, block, reps):
         N = zw.shape[2]
         for _ in range(reps):
-            for n in range(first_btf, zy.shape[1]):
-                lo, hi = in_start[n], in_start[n + 1]
-                pole = k.plan_block(zw[0], zx[0], lo, hi, 0, N, zy[0, n], delta[n], ya[0, n], pl[0], pi[0])
-                k.apply_block(zw[0], zx[0], lo, hi, 0, N, pl[0], pi[0], pole, wa[0], xa[0])
+            for j0 in range(0, N, block):
+                j1 = min(j0 + block, N)
+                for n in range(first_btf, zy.shape[1]):
+                    lo, hi = in_start[n], in_start[n + 1]
+                    pole = k.plan_block(zw[0], zx[0], lo, hi, j0, j1 - j0, zy[0, n, j0:j1], delta[n],
+                                        ya[0, n, j0:j1], pl[0], pi[0])
+                    k.apply_block(zw[0], zx[0], lo, hi, j0, j1 - j0, pl[0], pi[0], pole, wa[0], xa[0])
 
     @njit(cache=True)
     def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta, first_btf,
-                  first_output, inputs, labels, beta, gamma, reps):
+                  first_output, inputs, labels, beta, gamma, block, reps):
+        N = zw.shape[2]
         for _ in range(reps):
-            k.block_pass(0, 0, zw.shape[2], zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send,
-                          in_start, delta, first_btf, first_output, inputs, labels, 0, beta, gamma, 0.0)
+            for j0 in range(0, N, block):
+                k.block_pass(0, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl,
+                             pi, send, in_start, delta, first_btf, first_output, inputs, labels, 0, beta,
+                             gamma, 0.0)
 
     @njit(cache=True)
     def node_concur(zw, g, wa, wb, in_start, first_btf, reps):
@@ -40,17 +48,21 @@ def _loops():
                 k.node_concur(0, n, zw, g, wa, wb, in_start)
 
     @njit(cache=True)
-    def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, reps):
+    def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, block, reps):
+        N = zw.shape[2]
         for _ in range(reps):
-            k.block_weight_update(0, 0, zw.shape[2], zw, wa, wb, gap_node, item_gap, in_start, first_btf,
-                                   beta)
+            for j0 in range(0, N, block):
+                k.block_weight_update(0, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
+                                      first_btf, beta)
 
     return projections, item_pass, node_concur, weight_update
 
 
-def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, warmup: int = 500) -> dict:
+def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, warmup: int = 500,
+                 block: int | None = None) -> dict:
     """Seconds per iteration in each pass (median of ``repeats``), single thread, float64, one trial,
-    from the state after ``warmup`` RRR iterations."""
+    from the state after ``warmup`` RRR iterations; the item passes run over blocks of ``block`` items
+    (default: the whole trial, as the kernels run a trial on one thread)."""
     import numba
 
     from .bench import PROBLEMS, _bench_spec, _prepared_state
@@ -62,6 +74,9 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     G = kernel_graph(net, 3.0)
+    block = data.n_items if block is None else block
+    if not 1 <= block <= data.n_items:
+        raise BtfError(f"block must be from 1 to {data.n_items} items, got {block}")
     st = _prepared_state(net, data, G, 1, "float64")
     inputs = np.ascontiguousarray(data.inputs, np.float64)
     labels = np.ascontiguousarray(data.outputs, np.float64)
@@ -77,13 +92,13 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     item_gap = np.zeros((1, data.n_items))
     calls = {
         "projections (P_A of every trio)": lambda r: projections(
-            zw, zx, zy, wa, xa, ya, pl, pi, G.in_start, G.delta, G.first_btf, r),
+            zw, zx, zy, wa, xa, ya, pl, pi, G.in_start, G.delta, G.first_btf, block, r),
         "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
             zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, G.send, G.in_start, G.delta,
-            G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, r),
+            G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, block, r),
         "weight concur (mean over items)": lambda r: node_concur(zw, g, wa, st.wb, G.in_start, G.first_btf, r),
         "weight update + gap": lambda r: weight_update(zw, wa, st.wb, gap_node, item_gap, G.in_start,
-                                                       G.first_btf, 0.2, r),
+                                                       G.first_btf, 0.2, block, r),
     }
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -109,6 +124,35 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
              "weight concur (mean over items)": times["weight concur (mean over items)"],
              "weight update + gap": times["weight update + gap"]}
     total = sum(split.values())
-    return dict(problem=problem, arch=arch, items=data.n_items, edges=net.n_edges, seconds_per_iter=total,
+    return dict(problem=problem, arch=arch, items=data.n_items, edges=net.n_edges, block=block,
+                seconds_per_iter=total,
                 edge_item_iters_per_s=data.n_items * net.n_edges / total,
                 passes={name: dict(seconds=t, share=t / total) for name, t in split.items()})
+
+
+def parallel_region_seconds(threads: int = 1, regions: int = 20000, repeats: int = 5) -> float:
+    """Seconds one empty Numba parallel region (a prange of one step per thread) costs on ``threads``
+    threads, from inside compiled code as the kernels call their passes: the fork/join price that
+    rrr_run pays three times per iteration (rrr_run_trials once per call). Median of ``repeats``."""
+    import numba
+    from numba import njit, prange
+
+    @njit(cache=True, parallel=True)
+    def empty_regions(out, n):
+        for _ in range(n):
+            for t in prange(out.shape[0]):
+                out[t] += 1.0
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        out = np.zeros(threads)
+        empty_regions(out, 10)  # compile or load the cache
+        runs = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            empty_regions(out, regions)
+            runs.append((time.perf_counter() - t0) / regions)
+    finally:
+        numba.set_num_threads(previous)
+    return statistics.median(runs)

@@ -152,3 +152,20 @@ def test_bench_rejects_a_bad_bandwidth_size_before_measuring():
     from btflearn.errors import BtfError
     with pytest.raises(BtfError, match="bandwidth array size"):
         next(run_bench(["2x2"], ["numba"], ["float64"], bandwidth_mb=-1, cold=True))
+
+
+def test_pass_profile_runs_short_item_blocks():
+    from btflearn.errors import BtfError
+    from btflearn.profile import pass_profile
+    row = pass_profile("2x2", seconds=0.1, repeats=2, warmup=20, block=8)
+    assert row["block"] == 8 and row["seconds_per_iter"] > 0
+    with pytest.raises(BtfError, match="block"):
+        pass_profile("2x2", seconds=0.1, repeats=2, warmup=20, block=0)
+
+
+def test_parallel_region_cost_is_measured():
+    import math
+
+    from btflearn.profile import parallel_region_seconds
+    cost = parallel_region_seconds(1, regions=2000, repeats=2)
+    assert math.isfinite(cost) and 0 < cost < 0.01
