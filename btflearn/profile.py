@@ -20,10 +20,10 @@ def _loops():
     from .kernels import numba_kernels as k
 
     @njit(cache=True)
-    def projections(zw, zx, zy, wa, xa, ya, pl, pi, in_start, delta, first_btf, block, reps):
+    def projections(zw, zx, zy, wa, xa, ya, pl, pi, in_start, delta, first_btf, block, stop, reps):
         N = zw.shape[2]
         for _ in range(reps):
-            for j0 in range(0, N, block):
+            for j0 in range(0, stop, block):
                 j1 = min(j0 + block, N)
                 for n in range(first_btf, zy.shape[1]):
                     lo, hi = in_start[n], in_start[n + 1]
@@ -33,10 +33,10 @@ def _loops():
 
     @njit(cache=True)
     def item_pass(zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta, first_btf,
-                  first_output, inputs, labels, beta, gamma, block, reps):
+                  first_output, inputs, labels, beta, gamma, block, stop, reps):
         N = zw.shape[2]
         for _ in range(reps):
-            for j0 in range(0, N, block):
+            for j0 in range(0, stop, block):
                 k.block_pass(0, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl,
                              pi, send, in_start, delta, first_btf, first_output, inputs, labels, 0, beta,
                              gamma, 0.0)
@@ -48,10 +48,10 @@ def _loops():
                 k.node_concur(0, n, zw, g, wa, wb, in_start)
 
     @njit(cache=True)
-    def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, block, reps):
+    def weight_update(zw, wa, wb, gap_node, item_gap, in_start, first_btf, beta, block, stop, reps):
         N = zw.shape[2]
         for _ in range(reps):
-            for j0 in range(0, N, block):
+            for j0 in range(0, stop, block):
                 k.block_weight_update(0, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
                                       first_btf, beta)
 
@@ -59,10 +59,11 @@ def _loops():
 
 
 def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, warmup: int = 500,
-                 block: int | None = None) -> dict:
+                 block: int | None = None, blocks: int | None = None) -> dict:
     """Seconds per iteration in each pass (median of ``repeats``), single thread, float64, one trial,
     from the state after ``warmup`` RRR iterations; the item passes run over blocks of ``block`` items
-    (default: the whole trial, as the kernels run a trial on one thread)."""
+    (default: the whole trial, as the kernels run a trial on one thread), only the first ``blocks`` of
+    them when given (the weight concur still runs over all items)."""
     import numba
 
     from .bench import PROBLEMS, _bench_spec, _prepared_state
@@ -77,6 +78,9 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     block = data.n_items if block is None else block
     if not 1 <= block <= data.n_items:
         raise BtfError(f"block must be from 1 to {data.n_items} items, got {block}")
+    if blocks is not None and blocks < 1:
+        raise BtfError(f"blocks must be at least 1, got {blocks}")
+    stop = data.n_items if blocks is None else min(data.n_items, blocks * block)
     st = _prepared_state(net, data, G, 1, "float64")
     inputs = np.ascontiguousarray(data.inputs, np.float64)
     labels = np.ascontiguousarray(data.outputs, np.float64)
@@ -92,13 +96,13 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     item_gap = np.zeros((1, data.n_items))
     calls = {
         "projections (P_A of every trio)": lambda r: projections(
-            zw, zx, zy, wa, xa, ya, pl, pi, G.in_start, G.delta, G.first_btf, block, r),
+            zw, zx, zy, wa, xa, ya, pl, pi, G.in_start, G.delta, G.first_btf, block, stop, r),
         "item pass (projections + value concur, x/y update, gap)": lambda r: item_pass(
             zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, G.send, G.in_start, G.delta,
-            G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, block, r),
+            G.first_btf, G.first_output, inputs, labels, 0.2, 1e-4, block, stop, r),
         "weight concur (mean over items)": lambda r: node_concur(zw, g, wa, st.wb, G.in_start, G.first_btf, r),
         "weight update + gap": lambda r: weight_update(zw, wa, st.wb, gap_node, item_gap, G.in_start,
-                                                       G.first_btf, 0.2, block, r),
+                                                       G.first_btf, 0.2, block, stop, r),
     }
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -124,7 +128,7 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
              "weight concur (mean over items)": times["weight concur (mean over items)"],
              "weight update + gap": times["weight update + gap"]}
     total = sum(split.values())
-    return dict(problem=problem, arch=arch, items=data.n_items, edges=net.n_edges, block=block,
+    return dict(problem=problem, arch=arch, items=data.n_items, edges=net.n_edges, block=block, items_timed=stop,
                 seconds_per_iter=total,
                 edge_item_iters_per_s=data.n_items * net.n_edges / total,
                 passes={name: dict(seconds=t, share=t / total) for name, t in split.items()})

@@ -158,7 +158,8 @@ def test_pass_profile_runs_short_item_blocks():
     from btflearn.errors import BtfError
     from btflearn.profile import pass_profile
     row = pass_profile("2x2", seconds=0.1, repeats=2, warmup=20, block=8)
-    assert row["block"] == 8 and row["seconds_per_iter"] > 0
+    assert row["block"] == 8 and row["items_timed"] == 16 and row["seconds_per_iter"] > 0
+    assert pass_profile("2x2", seconds=0.1, repeats=2, warmup=20, block=8, blocks=1)["items_timed"] == 8
     with pytest.raises(BtfError, match="block"):
         pass_profile("2x2", seconds=0.1, repeats=2, warmup=20, block=0)
 
