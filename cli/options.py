@@ -246,7 +246,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
                    f"{net.n_edges} edges", err=True)
         if opts["backend"] in ("auto", "numba") and not numba_kernels_cached(opts["dtype"]):
-            click.echo("compiling kernels (first run only, about half a minute)", err=True)
+            click.echo("compiling kernels (first run only, about ten seconds)", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], quiet)
     try:
         result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
