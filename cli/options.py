@@ -13,7 +13,7 @@ import click
 BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
 
 
-SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch")
+SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch", "dtype")
 
 
 def _spec_default(specs, key):
@@ -65,8 +65,8 @@ def solver_options(specs=None, writes_circuit: bool = True):
             click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
                          help="Stop after this many seconds (resumable with --resume when --out is given)."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
-            click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
-                         show_default=True, help="Storage of the replicated state."),
+            option("--dtype", "dtype", type=click.Choice(["float64", "float32"]),
+                   help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
             click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
