@@ -8,6 +8,7 @@ own memory and work split for the benches.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -163,14 +164,37 @@ class NumbaBackend(Backend):
         G = self.graph
         gap_out = np.empty((T, n_iter))
         layout = self.layout(T, N, E)
-        kernel = self.k.rrr_run_trials if layout == "trials" else self.k.rrr_run
-        kernel(zw, zx, zy, g, wa, xa, ya, gap_node, st.wb, G.send, G.in_start, G.delta, G.first_btf,
-               G.first_output, self.inputs, self.labels, self.input_mode, self.beta, self.gamma, st.gapstop,
-               st.iters, self.max_iter, st.status, pending, n_iter, gap_out, self.block(T, N, layout),
-               *self._scratch[10:], self._support(V))
+        per_trial = (zw, zx, zy, g, wa, xa, ya, gap_node, st.wb)
+        shared = (G.send, G.in_start, G.delta, G.first_btf, G.first_output, self.inputs, self.labels,
+                  self.input_mode, self.beta, self.gamma)
+        if layout == "items":
+            self.k.rrr_run(*per_trial, *shared, st.gapstop, st.iters, self.max_iter, st.status, pending, n_iter,
+                           gap_out, self.block(T, N, layout), *self._scratch[10:], self._support(V))
+        else:
+            def run_trials(a, b):  # trials a..b-1 on the calling thread (the kernel releases the GIL)
+                self.k.rrr_run_trials(*(x[a:b] for x in per_trial), *shared, st.gapstop[a:b], st.iters[a:b],
+                                      self.max_iter, st.status[a:b], pending[a:b], n_iter, gap_out[a:b],
+                                      self.block(T, N, layout), *(x[a:b] for x in self._scratch[10:]),
+                                      self._support(V))
+            _on_threads(run_trials, T)
         for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
             dst[...] = src.transpose(0, 2, 1)
         return gap_out
+
+
+def _on_threads(run, T):
+    """run(a, b) for contiguous groups of the T trials, one group per Numba thread (numba.get_num_threads,
+    which callers set per thread), the first group on the calling thread."""
+    import numba
+    parts = min(T, numba.get_num_threads())
+    bounds = [T * i // parts for i in range(parts + 1)]
+    if parts == 1:
+        return run(0, T)
+    with ThreadPoolExecutor(parts - 1) as pool:
+        others = [pool.submit(run, a, b) for a, b in zip(bounds[1:-1], bounds[2:])]
+        run(bounds[0], bounds[1])
+        for job in others:
+            job.result()
 
 
 def aligned(shape, dtype=np.float64, line=64) -> np.ndarray:
@@ -231,7 +255,7 @@ def make_backend(name: str, spec: KernelSpec, **options) -> Backend:
 
 def numba_kernels_cached(dtype: str = "float64") -> bool:
     """True when this process has compiled the Numba kernels for ``dtype`` or their on-disk cache holds
-    them (a first run compiles for about half a minute; the CLI says so before it starts)."""
+    them (a first run compiles for about ten seconds; the CLI says so before it starts)."""
     try:
         from .kernels import numba_kernels
     except ImportError:

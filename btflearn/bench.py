@@ -144,22 +144,29 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     return row
 
 
-def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto") -> dict:
-    """Wall time to a verified solution (fit() call, start-up included, JIT cache warm) per seed."""
+def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto", progress=None) -> dict:
+    """Wall time to a verified solution (fit() call, start-up included, JIT cache warm) per seed, with
+    ``settings`` (the task's defaults: arch, dtype, trials, ...); progress(seed, solved, seconds, iterations)
+    after each."""
     from .grid import warm_up
     from .solver import fit
     arch, make = PROBLEMS[problem]
     data = make()
-    warm_up(data, dict(arch=arch, backend=backend))  # compile or load the kernels outside the timing
+    arch = settings.get("arch", arch)
+    warm_up(data, dict(arch=arch, backend=backend, dtype=settings.get("dtype", "float64"),
+                       trials=settings.get("trials", 1)))  # compile or load the kernels outside the timing
     runs = []
     for seed in seeds:
         t0 = time.perf_counter()
-        r = fit(data, arch=settings.get("arch", arch), seed=seed, backend=backend,
+        r = fit(data, arch=arch, seed=seed, backend=backend,
                 **{k: v for k, v in settings.items() if k != "arch"})
         runs.append((r.solved, time.perf_counter() - t0, r.iterations))
+        if progress:
+            progress(seed, r.solved, runs[-1][1], r.iterations)
     solved_times = [t for ok, t, _ in runs if ok]
-    return dict(kind="solve", problem=problem, arch=settings.get("arch", arch), backend=backend,
-                threads=_threads(), dtype="float64", seeds=list(seeds), settings=settings,
+    return dict(kind="solve", problem=problem, arch=arch, backend=backend, threads=_threads(),
+                dtype=settings.get("dtype", "float64"), trials=settings.get("trials", 1), seeds=list(seeds),
+                settings=settings,
                 success_rate=len(solved_times) / len(runs),
                 median_seconds_to_solution=statistics.median(solved_times) if solved_times else None,
                 min_seconds=min(solved_times) if solved_times else None,
@@ -223,13 +230,13 @@ def cold_start(bits: int = 3, repeats: int = 1) -> dict:
 
 
 def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False,
-              cold=False, bandwidth_mb=256.0):
+              cold=False, solve_4x4_seeds=(), progress=None, bandwidth_mb=256.0):
     """Every row of ``btflearn bench``, as it is measured: with ``cold``, first the cold-start row; with
     Numba among the backends and ``bandwidth_mb`` > 0, the memory bandwidth on 1 thread and all threads
     (btflearn.bandwidth, arrays of that many MB); then throughput rows with their ratio to the NumPy row
     (and CuPy's to the best Numba row) of the same problem in this run, Numba rows with their modelled
     traffic as a fraction of the triad bandwidth on as many threads; then pass profiles, then
-    time-to-solution rows of the 2x2 and 3x3 multipliers with their default settings."""
+    time-to-solution rows of the 2x2 and 3x3 multipliers (and 4x4) with their default settings."""
     from .backends import BACKENDS, cupy_problem
     from .tasks import multiplier_spec
     for backend in backends:
@@ -272,6 +279,7 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
         for problem in problems:
             yield dict(kind="profile", backend="numba", threads=1, dtype="float64",
                        **pass_profile(problem, seconds=seconds))
-    for bits, seeds in ((2, solve_seeds), (3, solve_3x3_seeds)):
+    for bits, seeds in ((2, solve_seeds), (3, solve_3x3_seeds), (4, solve_4x4_seeds)):
         if seeds:
-            yield time_to_solution(f"{bits}x{bits}", list(seeds), multiplier_spec(bits).settings())
+            yield time_to_solution(f"{bits}x{bits}", list(seeds), multiplier_spec(bits).settings(),
+                                   progress=progress)

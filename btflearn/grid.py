@@ -108,10 +108,11 @@ def warm_up(dataset, kwargs: dict):
     """Compile (or load) the kernels a fit with ``kwargs`` uses, once per process, so that the JIT is
     not part of the first row's seconds."""
     from .solver import fit
-    key = (kwargs.get("dtype", "float64"), kwargs.get("backend", "auto"))
+    # the trial count picks the kernel layout (whole trials per thread, or one trial's items split)
+    key = (kwargs.get("dtype", "float64"), kwargs.get("backend", "auto"), kwargs.get("trials", 1))
     if key not in _WARM:
-        short = {k: v for k, v in kwargs.items() if k not in ("time_limit", "seed", "trials")}
-        fit(dataset, trials=1, **dict(short, max_iter=1))
+        short = {k: v for k, v in kwargs.items() if k not in ("time_limit", "seed")}
+        fit(dataset, **dict(short, max_iter=1))
         _WARM.add(key)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 
 import click
 
@@ -23,6 +24,9 @@ def _parse_list(text, cast=str):
               help="Seeds for the 2x2 time-to-solution rows (a range a-b or a list).")
 @click.option("--solve-3x3-seeds", default="", show_default=True,
               help="Seeds for the 3x3 time-to-solution rows (minutes each; empty to skip).")
+@click.option("--solve-4x4-seeds", default="", show_default=True,
+              help="Seeds for the 4x4 time-to-solution rows with the `solve multiplier --bits 4` defaults "
+                   "(a minute or more each; empty to skip).")
 @click.option("--profile", is_flag=True,
               help="Also split one Numba iteration (1 thread) into its passes: projections, value concur, "
                    "weight concur, weight update.")
@@ -33,8 +37,8 @@ def _parse_list(text, cast=str):
               help="Size of each array of the memory-bandwidth measurement (copy, triad) that Numba rows "
                    "are compared with; 0 skips it.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, profile, cold, bandwidth_mb,
-          as_json):
+def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, solve_4x4_seeds, profile, cold,
+          bandwidth_mb, as_json):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     from btflearn.backends import cupy_available
@@ -47,12 +51,18 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, pro
     for row in run_bench(_parse_list(problems), _parse_list(backends), _parse_list(dtypes), seconds,
                          parse_seeds(solve_seeds) if solve_seeds else [],
                          parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile, cold,
-                         bandwidth_mb):
+                         solve_4x4_seeds=parse_seeds(solve_4x4_seeds) if solve_4x4_seeds else [],
+                         progress=None if as_json else _solve_progress, bandwidth_mb=bandwidth_mb):
         rows.append(row)
         if not as_json:
             click.echo(format_row(row))
     if as_json:
         click.echo(json.dumps(rows, indent=1, default=str))
+
+
+def _solve_progress(seed, solved, seconds, iterations):
+    click.echo(f"  seed {seed}: {'solved' if solved else 'NOT solved'} at {iterations} iterations, "
+               f"{seconds:.1f} s", err=True)
 
 
 def format_row(row: dict) -> str:
@@ -64,10 +74,13 @@ def format_row(row: dict) -> str:
         return (f"{row['problem']:5s} profile (numba, 1 thread): "
                 + ", ".join(f"{name} {p['share']:.0%}" for name, p in row["passes"].items()))
     if row["kind"] == "solve":
-        med, lo, hi = (row[k] and round(row[k], 3) for k in ("median_seconds_to_solution", "min_seconds",
+        med, lo, hi = (row[k] and round(row[k], 1) for k in ("median_seconds_to_solution", "min_seconds",
                                                                "max_seconds"))
-        return (f"{row['problem']} solve  {row['arch']}  success {row['success_rate']:.0%} of "
-                f"{len(row['seeds'])} seeds, time to verified solution median {med} s (min {lo}, max {hi})")
+        its = row["iterations"]
+        return (f"{row['problem']} solve  {row['arch']} {row['dtype']}, {row['trials']} trial(s), "
+                f"{row['threads']} thread(s)\n  solved {sum(row['solved'])} of {len(row['seeds'])} seeds; "
+                f"seconds to solution: median {med} (min {lo}, max {hi})\n"
+                f"  iterations: median {statistics.median(its):.0f} (min {min(its)}, max {max(its)})")
     if row["kind"] == "bandwidth":
         threads = f"{row['threads']} thread" + ("s" if row["threads"] > 1 else "")
         return (f"memory {threads}: copy {row['copy_gb_s']:.1f} GB/s, triad {row['triad_gb_s']:.1f} GB/s "

@@ -13,7 +13,7 @@ import click
 BACKEND_CHOICES = ["auto", "numba", "numpy", "cupy"]
 
 
-SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch")
+SPEC_KEYS = ("arch", "sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "batch", "dtype")
 
 
 def _spec_default(specs, key):
@@ -65,8 +65,8 @@ def solver_options(specs=None, writes_circuit: bool = True):
             click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
                          help="Stop after this many seconds (resumable with --resume when --out is given)."),
             click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
-            click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
-                         show_default=True, help="Storage of the replicated state."),
+            option("--dtype", "dtype", type=click.Choice(["float64", "float32"]),
+                   help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,
                          help="Directory for model.json, result.json and the exported circuit."),
             click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
@@ -246,7 +246,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
                    f"{net.n_edges} edges", err=True)
         if opts["backend"] in ("auto", "numba") and not numba_kernels_cached(opts["dtype"]):
-            click.echo("compiling kernels (first run only, about half a minute)", err=True)
+            click.echo("compiling kernels (first run only, about ten seconds)", err=True)
     view = ProgressView(dataset.name, opts["max_iter"], quiet)
     try:
         result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),

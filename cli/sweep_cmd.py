@@ -139,10 +139,11 @@ def sweep_classify(data, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
 @click.option("--arch", default=None, show_default="the --bits default",
               help="Comma-separated architectures (a grid axis), e.g. dense:6-12-12-12-6,6-12-12-12-6.")
 @click.option("--sigma", default=None, show_default="the --bits default", help="Comma-separated sigmas.")
-@click.option("--beta", default="0.2", show_default=True, help="Comma-separated RRR step sizes.")
+@click.option("--beta", default=None, show_default="the --bits default", help="Comma-separated RRR step sizes.")
 @click.option("--gamma", default=None, show_default="the --bits default, else 1/max-iter",
               help="Comma-separated metric rates.")
-@click.option("--dtype", default="float64", show_default=True, help="Comma-separated: float64, float32.")
+@click.option("--dtype", default=None, show_default="the --bits default",
+              help="Comma-separated: float64, float32.")
 @click.option("--seeds", default="0", show_default=True,
               help="Solver seeds: a list and/or ranges, e.g. 0-4 or 0,3,7-9. Each run is trial 0 of its seed.")
 @click.option("--max-iter", type=click.IntRange(min=1), default=None, show_default="the --bits default",
@@ -188,11 +189,11 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
 
     grid = {"arch": axis(arch, parse_str_list, "--arch"),
             "sigma": axis(sigma if sigma is not None else str(defaults["sigma"]), parse_float_list, "--sigma"),
-            "beta": axis(beta, parse_float_list, "--beta")}
+            "beta": axis(beta if beta is not None else str(defaults["beta"]), parse_float_list, "--beta")}
     gamma = gamma if gamma is not None else defaults["gamma"]
     if gamma is not None:
         grid["gamma"] = axis(str(gamma), parse_float_list, "--gamma")
-    grid["dtype"] = axis(dtype, parse_str_list, "--dtype")
+    grid["dtype"] = axis(dtype or defaults["dtype"], parse_str_list, "--dtype")
     seed_list = axis(seeds, lambda text, _: parse_seeds(text), "--seeds")
     base = dict(max_iter=max_iter or defaults["max_iter"], gapstop=gapstop, polish=polish,
                 time_limit=time_limit, backend=backend)

@@ -37,7 +37,7 @@ REQ = 12
 PLAN_ROWS, PLAN_INT_ROWS = 19, 5
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _newton_step(P, Q, C, s, lo, hi):
     """One safeguarded Newton step for the root s in (0, 1] of (P/s^2 - Q/(2-s)^2)/2 = C (see
     reference._solve_pole): returns (s, lo, hi, done)."""
@@ -56,7 +56,7 @@ def _newton_step(P, Q, C, s, lo, hi):
     return snew, lo, hi, abs(snew - s) <= NEWTON_RTOL * snew
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _solve_batch(P, Q, C, S, LO, HI, ACT, cnt):
     """Roots S[j] of (P/s^2 - Q/(2-s)^2)/2 = C for j < cnt, each exactly as _newton_step iterated from
     s = 1: the steps run in lock-step across requests (a SIMD loop; a finished request is frozen), the
@@ -107,7 +107,7 @@ def _solve_batch(P, Q, C, S, LO, HI, ACT, cnt):
                 S[j] = s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _bilinear_pre(A, B, p, c):
     """How (w, x) with sums (A, B, p) moves onto w.x = c, up to the root solve: (kind, raise_, P, Q, C,
     r). AFFINE means the root s of (P, Q, C) is due (see _coefficients); POLE_* carries r."""
@@ -124,7 +124,7 @@ def _bilinear_pre(A, B, p, c):
     return AFFINE, raise_, P, Q, C, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sign_pre(A, B, p, ys, delta):
     """Plan for output sign ys: keep (w, x) when its margin holds, else move onto w.x = ys delta."""
     if ys * p >= delta:
@@ -132,7 +132,7 @@ def _sign_pre(A, B, p, ys, delta):
     return _bilinear_pre(A, B, p, ys * delta)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _coefficients(s, raise_):
     """The affine coefficients (a, b) of a move with root s."""
     if raise_:
@@ -140,14 +140,14 @@ def _coefficients(s, raise_):
     return 0.5 / (2.0 - s), 0.5 / s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _solve_requests(pl, s0, s1, cnt):
     """Solve the cnt root requests queued in rows REQ.. of pl[:, s0:s1]; the roots land in row REQ + 3."""
     _solve_batch(pl[REQ, s0:s1], pl[REQ + 1, s0:s1], pl[REQ + 2, s0:s1], pl[REQ + 3, s0:s1],
                  pl[REQ + 4, s0:s1], pl[REQ + 5, s0:s1], pl[REQ + 6, s0:s1], cnt)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _solve_plans(pl, s0, s1, RI, RA, flag, CA, CB, cnt):
     """Solve the queued requests and give each request's item i its coefficients CA[i], CB[i] (raise
     flag: bit ``flag`` of RA[i])."""
@@ -157,7 +157,7 @@ def _solve_plans(pl, s0, s1, RI, RA, flag, CA, CB, cnt):
         CA[i], CB[i] = _coefficients(pl[REQ + 3, s0 + j], RA[i] & flag)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _move_lower_bound(A, B, p, c):
     """A lower bound on the squared move of (w, x) onto w.x = c. The gradient of w.x at z = (w, x) has
     length |z| = sqrt(A + B), so along a move of length D it changes by at most D (|z| + D): D is at
@@ -167,7 +167,7 @@ def _move_lower_bound(A, B, p, c):
     return (1.0 - 1e-6) * root * root
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pole_move(W, X, lo, hi, i, raise_, r, Wo, Xo, write):
     """The POLE move of trio (W[lo:hi, i], X[lo:hi, i]), written into (Wo, Xo) when ``write``; returns
     the squared move."""
@@ -195,17 +195,17 @@ def _pole_move(W, X, lo, hi, i, raise_, r, Wo, Xo, write):
     return cost
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _plan_cost(W, X, lo, hi, i, A, B, kind, a, b):
     """Squared move of a plan (for POLE_* plans, a holds r)."""
     if kind == KEEP:
         return 0.0
     if kind == AFFINE:
         return 4.0 * (a - 0.5) ** 2 * A + 4.0 * (b - 0.5) ** 2 * B
-    return _pole_move(W, X, lo, hi, i, kind == POLE_UP, a, W, X, False)
+    return _pole_move(W, X, lo, hi, i, kind == POLE_UP, a, W, X, np.bool_(False))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP):
     """Per item i < m of the block: SA = |w+x|^2, SB = |x-w|^2, SP = w.x of trio (W, X)[lo:hi, j0 + i]."""
     u0 = np.uint64(j0)
@@ -242,7 +242,7 @@ def plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
     _trio_sums(W, X, lo, hi, j0, m, SA, SB, SP)
     # first plan: the sign of y when y p > 0 (LBO = -1: the other sign is never tried), else the sign
     # with the lower bound (a kept sign's bound is its exact cost)
-    cnt = 0
+    cnt = np.int64(0)  # typed, not a literal: a literal argument would compile the callees twice
     for i in range(m):
         A = 0.5 * SA[i]
         B = 0.5 * SB[i]
@@ -264,9 +264,9 @@ def plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
         if kind == AFFINE:
             RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
             cnt += 1
-    _solve_plans(pl, s0, s1, RI, RA, 1, A1, B1, cnt)
+    _solve_plans(pl, s0, s1, RI, RA, np.int64(1), A1, B1, cnt)
     # second plan where the other sign's bound does not lose to the first plan's exact cost
-    cnt = 0
+    cnt = np.int64(0)
     for i in range(m):
         K2[i] = -1
         if LBO[i] < 0.0:
@@ -283,7 +283,7 @@ def plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
             if kind == AFFINE:
                 RP[cnt], RQ[cnt], RC[cnt], RI[cnt] = P, Q, C, i
                 cnt += 1
-    _solve_plans(pl, s0, s1, RI, RA, 2, A2, B2, cnt)
+    _solve_plans(pl, s0, s1, RI, RA, np.int64(2), A2, B2, cnt)
     pole = False
     for i in range(m):
         first = F[i]
@@ -301,7 +301,7 @@ def plan_block(W, X, lo, hi, j0, m, Y, delta, YO, pl, pi):
     return pole
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
     """Write the planned trios of items j0..j0+m: a SIMD loop for KEEP and AFFINE, then the POLE_* ones.
     Hot loops index with unsigned columns (no wrap-around test) instead of row slices: every slice takes
@@ -320,7 +320,7 @@ def apply_block(W, X, lo, hi, j0, m, pl, pi, pole, WO, XO):
     if pole:
         for i in range(j0, j0 + m):
             if pi[0, i] >= POLE_UP:
-                _pole_move(W, X, lo, hi, i, pi[0, i] == POLE_UP, pl[COEF_A, i], WO, XO, True)
+                _pole_move(W, X, lo, hi, i, pi[0, i] == POLE_UP, pl[COEF_A, i], WO, XO, np.bool_(True))
 
 
 @njit(cache=True)
@@ -378,9 +378,10 @@ def bilinear_project_into(w, x, c, wo, xo):
 # One RRR iteration of one trial is: pass 1 per block of items (block_pass), pass 2 per BTF node
 # (node_concur), pass 3 per block (block_weight_update), then the trial's gap (_close_iteration).
 # rrr_run runs the passes in parallel over (trial, block) or (trial, node), with a barrier between
-# passes; rrr_run_trials gives each thread whole trials and has no barrier inside a chunk of iterations
-# (batched restarts: robust when other processes share the cores). Both do the same operations in the
-# same order per item and trial, so their results are identical for every block size.
+# passes; rrr_run_trials runs whole trials one after another without the GIL, so the caller runs one call
+# per thread on its own trials, with no barrier inside a chunk of iterations (batched restarts: robust when
+# other processes share the cores), and the first run compiles no parallel region. Both do the same
+# operations in the same order per item and trial, so their results are identical for every block size.
 
 @njit(cache=True)
 def block_pass(t, j0, j1, zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi, send, in_start, delta,
@@ -575,6 +576,15 @@ def _flush_metric(t, j0, j1, g, gap_node, first_btf, gamma, pending):
                 g[t, n, c] += gamma * (gap_node[t, n, c] * inv - g[t, n, c])
 
 
+@njit(cache=True)
+def _trial_block(k, per_trial, size):
+    """(trial, first index) of parallel work unit k, as signed integers: prange indices are unsigned in
+    the parallel body, and mixing them with signed ones would give the callees a second signature."""
+    k = np.int64(k)
+    t = k // per_trial
+    return t, (k - t * per_trial) * size
+
+
 @njit(cache=True, parallel=True)
 def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
             inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
@@ -606,20 +616,18 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, firs
             break
         ran += 1
         for k in prange(T * nb):
-            t = k // nb
-            j0 = (k - t * nb) * block
+            t, j0 = _trial_block(k, nb, block)
             if status[t] == RUNNING:
                 block_pass(t, j0, min(j0 + block, N), zw, zx, zy, g, wa, xa, ya, gap_node, num, den, pl, pi,
                             send, in_start, delta, first_btf, first_output, inputs, labels, input_mode, beta,
                             gamma, pending_mean[t])
         for k in prange(T * n_btf):
-            t = k // n_btf
+            t, n = _trial_block(k, n_btf, 1)
             if status[t] == RUNNING:
-                node_concur(t, first_btf + k - t * n_btf, zw, g, wa, wb, in_start)
-                _support_project(t, first_btf + k - t * n_btf, wb, in_start, support)
+                node_concur(t, first_btf + n, zw, g, wa, wb, in_start)
+                _support_project(t, first_btf + n, wb, in_start, support)
         for k in prange(T * nb):
-            t = k // nb
-            j0 = (k - t * nb) * block
+            t, j0 = _trial_block(k, nb, block)
             if status[t] == RUNNING:
                 block_weight_update(t, j0, min(j0 + block, N), zw, wa, wb, gap_node, item_gap, in_start,
                                      first_btf, beta)
@@ -628,23 +636,22 @@ def rrr_run(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, firs
                 pending_mean[t] = _close_iteration(t, it, item_gap, n_btf, gapstop, iters, max_iter, status,
                                                    gap_out)
     for k in prange(T * nb):  # apply the pending metric updates so the returned state is complete
-        t = k // nb
-        j0 = (k - t * nb) * block
+        t, j0 = _trial_block(k, nb, block)
         _flush_metric(t, j0, min(j0 + block, N), g, gap_node, first_btf, gamma, pending_mean[t])
     pending_mean[:] = 0.0
     return ran
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def rrr_run_trials(zw, zx, zy, g, wa, xa, ya, gap_node, wb, send, in_start, delta, first_btf, first_output,
                    inputs, labels, input_mode, beta, gamma, gapstop, iters, max_iter, status, pending_mean,
                    n_iter, gap_out, block, num, den, pl, pi, item_gap, support):
-    """rrr_run with whole trials per thread: the same results, one parallel region per call."""
+    """rrr_run one trial after another (no parallel region, no GIL held): the same results."""
     T, E, N = zw.shape
     V = zy.shape[1]
     n_btf = V - first_btf
     gap_out[:, :] = -1.0
-    for t in prange(T):
+    for t in range(T):
         pending = 0.0
         for it in range(n_iter):
             if status[t] != RUNNING:

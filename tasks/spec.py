@@ -15,6 +15,7 @@ class RunSpec:
     gapstop: float = 0.01
     trials: int = 1
     batch: int | None = None    # None: all trials at once (at most 16)
+    dtype: str = "float64"      # storage of the replicated state
 
     def settings(self) -> dict:
         """The spec as keyword arguments of btflearn.fit (arch included)."""
