@@ -39,6 +39,8 @@ from .simulate import pack
 MAX_PAIR = 256        # literals kept for the pairwise (1-node) search
 MAX_TRIPLE = 48       # literals kept for the 2-node searches
 MAX_SUPPORT3 = 24     # divisors kept for the 3-input exact search
+MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
+EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 30.0   # seconds
 
 
@@ -50,15 +52,17 @@ class ResubReport:
     passes: int
     accepted: dict = field(default_factory=dict)   # kind of replacement -> how many
     stopped: str = "converged"
+    order: str = ""                                # the visiting order of the kept result
 
     def to_dict(self) -> dict:
         return {"ands_before": self.ands_before, "ands_after": self.ands_after, "seconds": round(self.seconds, 3),
-                "passes": self.passes, "accepted": dict(self.accepted), "stopped": self.stopped}
+                "passes": self.passes, "accepted": dict(self.accepted), "stopped": self.stopped,
+                "order": self.order}
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.accepted.items())) or "none"
         return (f"resubstitution in {self.seconds:.1f} s ({self.passes} passes, {self.stopped}): AIG ANDs "
-                f"{self.ands_before} -> {self.ands_after}; replacements: {kinds}")
+                f"{self.ands_before} -> {self.ands_after} (best order: {self.order}); replacements: {kinds}")
 
 
 def _bits_to_int(words: np.ndarray) -> int:
@@ -147,12 +151,17 @@ class Aig:
         return seen
 
     def freed(self, g: int, keep=()) -> int:
-        """AND nodes that die when g loses its fanouts, ``keep`` (nodes) held alive."""
+        """How many AND nodes die when g loses its fanouts, ``keep`` (nodes) held alive."""
+        return len(self.cone(g, keep))
+
+    def cone(self, g: int, keep=()) -> set:
+        """The AND nodes that die when g loses its fanouts (its maximum fanout-free cone), ``keep``
+        held alive."""
         keep = set(keep)
         if g in keep:
-            return 0
+            return set()
         dec = {}
-        count, stack = 1, [g]
+        dead, stack = {g}, [g]
         while stack:
             n = stack.pop()
             for f in self.fin[n]:
@@ -161,9 +170,9 @@ class Aig:
                     continue
                 dec[m] = dec.get(m, 0) + 1
                 if dec[m] == self.refs(m):
-                    count += 1
+                    dead.add(m)
                     stack.append(m)
-        return count
+        return dead
 
     def _kill(self, n: int):
         stack = [n]
@@ -513,6 +522,72 @@ def _three_input(aig, g, care, divs):
         yield f"func3-{cost[t]}", _formula_expr(t, leaves)
 
 
+def _support(aig: Aig, g: int, care: int, allowed: set, size: int):
+    """A few divisors on which g's care function depends (no two care items that agree on all of them
+    differ in g), chosen greedily from g's fanin cone and the inputs, or None."""
+    f = aig.val[g]
+    pool = [d for d in _tfi(aig, g, 96) if d in allowed]
+    pool += [j for j in range(1, 1 + aig.n_inputs) if j not in pool]
+    classes = [(f & care, (f ^ aig.mask) & care)]
+    chosen = []
+    while True:
+        score = sum(a.bit_count() * b.bit_count() for a, b in classes)
+        if score == 0:
+            return chosen
+        if len(chosen) == size:
+            return None
+        best = None
+        for d in pool:
+            if d in chosen:
+                continue
+            v = aig.val[d]
+            sc = 0
+            for a, b in classes:
+                sc += (a & v).bit_count() * (b & v).bit_count() + (a & ~v).bit_count() * (b & ~v).bit_count()
+            if best is None or sc < best[0]:
+                best = (sc, d)
+        if best is None or best[0] == score:
+            return None
+        d = best[1]
+        v = aig.val[d]
+        chosen.append(d)
+        classes = [c for a, b in classes for c in ((a & v, b & v), (a & ~v & aig.mask, b & ~v & aig.mask))
+                   if c[0] or c[1]]
+
+
+def _exact(aig: Aig, g: int, care: int, allowed: set, max_gates: int):
+    """The smallest AIG over a greedy support of g that agrees with g on its care items (SAT)."""
+    from .exact import MAX_INPUTS, smallest_aig
+    # divisors inside g's own fanout-free cone would stay alive and eat the gain: support from outside
+    support = _support(aig, g, care, allowed - aig.cone(g), min(MAX_INPUTS - 1, 5))
+    if not support or max_gates < 1:
+        return None
+    f = aig.val[g]
+    on, off = set(), set()
+    rest = care
+    vals = [aig.val[d] for d in support]
+    while rest:
+        low = rest & -rest
+        i = low.bit_length() - 1
+        m = 0
+        for j, v in enumerate(vals):
+            m |= ((v >> i) & 1) << j
+        (on if (f >> i) & 1 else off).add(m)
+        rest ^= low
+    program = smallest_aig(len(support), on, off, max_gates=max_gates, conflicts=EXACT_CONFLICTS)
+    if program is None or not program.gates:
+        return None
+    exprs = [2 * d for d in support]
+
+    def lit_expr(literal):
+        e = exprs[literal >> 1]
+        return _neg(e) if literal & 1 else e
+
+    for a, b in program.gates:
+        exprs.append(_and(lit_expr(a), lit_expr(b)))
+    return lit_expr(program.out)
+
+
 def _tfi(aig: Aig, g: int, limit: int) -> list:
     """Nodes of g's transitive fanin, nearest first (breadth first), at most ``limit``."""
     seen, order, queue = {g}, [], [g]
@@ -559,14 +634,21 @@ def _from_aig(aig: Aig, like: LogicNetwork) -> LogicNetwork:
     return simplify(out)
 
 
+ORDERS = ("outputs", "mffc", "inputs")
+
+
 def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None = DEFAULT_TIME,
-                 max_passes: int = 10, order: str = "mffc", three_input: bool = True):
+                 max_passes: int = 10, orders=ORDERS, shuffles: int = 4, seed: int = 0,
+                 three_input: bool = True, exact: bool = True):
     """A network equal to ``expected`` on every item of ``inputs`` (N x n, +-1 or bools) and, usually,
     smaller in AIG ANDs than ``net`` (which must reproduce ``expected``), with a ResubReport.
 
-    ``order``: the order nodes are visited in each pass: "mffc" (largest fanout-free cone first),
-    "outputs" (reverse topological) or "inputs" (topological). ``three_input``: also try every function of
-    three divisors (the slowest search). The result is never larger than ``net`` in AIG ANDs."""
+    The greedy passes end in different local minima depending on the order nodes are visited in, so
+    they run from ``net`` once per order in ``orders`` ("outputs": reverse topological, "mffc": largest
+    fanout-free cone first, "inputs": topological) and then in ``shuffles`` random orders (``seed``),
+    within ``time_limit`` seconds, and the smallest result is kept. ``three_input``: also try functions
+    of three divisors; ``exact``: after the greedy passes converge, re-synthesise each node's care function
+over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The result is never larger than ``net`` in AIG ANDs."""
     t0 = time.perf_counter()
     inputs = np.asarray(inputs)
     expected = np.asarray(expected)
@@ -576,45 +658,38 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
         raise BtfError(f"the circuit has {net.n_inputs} inputs, got patterns of shape {bits_in.shape}")
     if bits_out.shape != (bits_in.shape[0], net.n_outputs):
         raise BtfError(f"expected outputs of shape {(bits_in.shape[0], net.n_outputs)}, got {bits_out.shape}")
-    if order not in ("mffc", "outputs", "inputs"):
-        raise BtfError(f"unknown resubstitution order {order!r}: use mffc, outputs or inputs")
+    for order in orders:
+        if order not in ORDERS:
+            raise BtfError(f"unknown resubstitution order {order!r}: use {', '.join(ORDERS)}")
     n_items = bits_in.shape[0]
     mask = (1 << n_items) - 1
-    n_words = max(1, (n_items + 63) // 64)
     in_words = pack(bits_in)
     input_values = [_bits_to_int(in_words[j]) for j in range(net.n_inputs)]
     targets = [_bits_to_int(w) for w in pack(bits_out)] if net.n_outputs else []
-    aig = _to_aig(net, input_values, mask)
-    if [aig.lval(o) for o in aig.outputs] != targets:
+    start = _to_aig(net, input_values, mask)
+    if [start.lval(o) for o in start.outputs] != targets:
         raise BtfError("resubstitution needs a circuit that reproduces its items; this one does not")
-    before = aig.n_ands()
+    before = start.n_ands()
     report = ResubReport(before, before, 0.0, 0)
-    search = _Search(aig, n_words)
     deadline = None if time_limit is None else t0 + time_limit
-    for _ in range(max_passes):
-        report.passes += 1
-        changed = False
-        nodes = [n for n in range(len(aig.fin)) if aig.fin[n] is not None and aig.alive[n]]
-        if order == "mffc":
-            nodes.sort(key=lambda n: -aig.freed(n))
-        elif order == "outputs":
-            nodes.sort(key=lambda n: -aig.lev[n])
-        else:
-            nodes.sort(key=lambda n: aig.lev[n])
-        for g in nodes:
-            if deadline is not None and time.perf_counter() > deadline:
-                report.stopped = "time limit"
-                break
-            if not aig.alive[g] or aig.fin[g] is None:
-                continue
-            kind = _try_node(aig, search, g, three_input)
-            if kind:
-                report.accepted[kind] = report.accepted.get(kind, 0) + 1
-                changed = True
-        if report.stopped != "converged" or not changed:
+    rng = np.random.default_rng(seed)
+    best = None
+    plan = list(orders) + ["random"] * max(0, int(shuffles))
+    for k, order in enumerate(plan):
+        if k and deadline is not None and time.perf_counter() > deadline:
+            report.stopped = "time limit"
             break
-    if [aig.lval(o) for o in aig.outputs] != targets:
-        raise BtfError("internal error: resubstitution changed an output on an item")
+        aig = _to_aig(net, input_values, mask) if k else start
+        accepted, passes, stopped = _passes(aig, order, max_passes, deadline, rng, three_input, exact)
+        report.passes += passes
+        if [aig.lval(o) for o in aig.outputs] != targets:
+            raise BtfError("internal error: resubstitution changed an output on an item")
+        if best is None or aig.n_ands() < best[0].n_ands():
+            best = (aig, accepted, order)
+        if stopped != "converged":
+            report.stopped = stopped
+            break
+    aig, report.accepted, report.order = best
     result = _from_aig(aig, net)
     from .simulate import simulate
     if not np.array_equal(simulate(result, bits_in) > 0, bits_out):
@@ -626,12 +701,58 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
     return result, report
 
 
-def _try_node(aig: Aig, search: _Search, g: int, three_input: bool):
+def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: bool, exact: bool):
+    """Greedy passes over the AND nodes in ``order`` until one changes nothing, then (``exact``) one pass
+    of exact synthesis, and again while that helps: (accepted kinds, passes, "converged"/"time limit")."""
+    search = _Search(aig, max(1, (aig.mask.bit_length() + 63) // 64))
+    accepted = {}
+    passes = 0
+    use_exact = False
+    while passes < max_passes:
+        passes += 1
+        changed = False
+        nodes = [n for n in range(len(aig.fin)) if aig.fin[n] is not None and aig.alive[n]]
+        if order == "mffc" or use_exact:
+            nodes.sort(key=lambda n: -aig.freed(n))
+        elif order == "outputs":
+            nodes.sort(key=lambda n: -aig.lev[n])
+        elif order == "inputs":
+            nodes.sort(key=lambda n: aig.lev[n])
+        else:
+            rng.shuffle(nodes)
+        for g in nodes:
+            if deadline is not None and time.perf_counter() > deadline:
+                return accepted, passes, "time limit"
+            if not aig.alive[g] or aig.fin[g] is None:
+                continue
+            kind = _try_node(aig, search, g, three_input, use_exact)
+            if kind:
+                accepted[kind] = accepted.get(kind, 0) + 1
+                changed = True
+        if use_exact:
+            if not changed:
+                break
+            use_exact = False
+        elif not changed:
+            if not exact:
+                break
+            use_exact = True
+    return accepted, passes, "converged"
+
+
+def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool = False):
     care = aig.care(g)
     fanout = aig.tfo(g)
     divs = [n for n in range(1, len(aig.fin)) if aig.alive[n] and n not in fanout]
     mffc = aig.freed(g)
-    for kind, expr in _candidates(aig, search, g, care, divs, three_input):
+    if exact:
+        if mffc < 2:
+            return None
+        expr = _exact(aig, g, care, set(divs), min(MAX_EXACT_GATES, mffc - 1))
+        cands = [] if expr is None else [("exact", expr)]
+    else:
+        cands = _candidates(aig, search, g, care, divs, three_input)
+    for kind, expr in cands:
         lit, new, used = _plan(aig, expr)
         if (lit is not None and lit >> 1 == g) or new >= mffc:
             continue
