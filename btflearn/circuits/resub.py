@@ -42,6 +42,7 @@ MAX_SUPPORT3 = 24     # divisors kept for the 3-input exact search
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 30.0   # seconds
+KICKS = 4             # zero-gain passes per try (see _passes)
 
 
 @dataclass
@@ -84,6 +85,16 @@ class Aig:
         self.alive = [True] * (1 + n_inputs)
         self.table = {}
         self.outputs = []
+
+    def copy(self) -> "Aig":
+        out = Aig.__new__(Aig)
+        out.n_inputs, out.mask = self.n_inputs, self.mask
+        out.fin, out.val, out.lev, out.oref, out.alive = (list(self.fin), list(self.val), list(self.lev),
+                                                          list(self.oref), list(self.alive))
+        out.fout = [set(f) for f in self.fout]
+        out.table = dict(self.table)
+        out.outputs = list(self.outputs)
+        return out
 
     # -- basic access ------------------------------------------------------------------------------
     def lval(self, literal: int) -> int:
@@ -191,40 +202,51 @@ class Aig:
     def replace(self, g: int, r: int):
         """Every reader of node g reads literal r instead (r must not depend on g); dead logic goes,
         trivial and duplicate readers are merged, levels and values of the fanout are updated."""
-        work = [(g, r)]
-        touched, olds = set(), []
+        subst = {g: r}      # node -> the literal that replaces it (chains resolved by ``resolve``)
+        if self.table.get(self.fin[g]) == g:
+            # g only agrees with r on its care set: no reader may be merged into g
+            del self.table[self.fin[g]]
+
+        def resolve(literal):
+            while literal >> 1 in subst:
+                literal = subst[literal >> 1] ^ (literal & 1)
+            return literal
+
+        work, touched = [g], set()
         while work:
-            old, new = work.pop()
-            if not self.alive[old]:
-                continue
+            old = work.pop()
+            new = resolve(2 * old)
             for i, o in enumerate(self.outputs):
                 if o >> 1 == old:
                     self.outputs[i] = new ^ (o & 1)
                     self.oref[new >> 1] += 1
             self.oref[old] = 0
             for n in list(self.fout[old]):
+                if n in subst:
+                    continue  # replaced itself: its readers move when it is processed
                 a, b = self.fin[n]
                 if self.table.get((a, b)) == n:
                     del self.table[(a, b)]
-                a = new ^ (a & 1) if a >> 1 == old else a
-                b = new ^ (b & 1) if b >> 1 == old else b
+                self.fout[a >> 1].discard(n)
+                self.fout[b >> 1].discard(n)
+                a, b = resolve(a), resolve(b)
                 a, b = min(a, b), max(a, b)
-                self.fout[old].discard(n)
                 self.fin[n] = (a, b)
                 self.fout[a >> 1].add(n)
                 self.fout[b >> 1].add(n)
                 t = self._trivial(a, b)
+                m = self.table.get((a, b), n)
+                if t is None and m != n and m not in subst:
+                    t = 2 * m
                 if t is not None:
-                    work.append((n, t))
-                elif (a, b) in self.table and self.table[(a, b)] != n:
-                    work.append((n, 2 * self.table[(a, b)]))
+                    subst[n] = t
+                    work.append(n)
                 else:
                     self.table[(a, b)] = n
                 touched.add(n)
-            olds.append(old)
-        for old in olds:  # only now: a node merged into above must not die before its readers move
+        for old in subst:  # only now, when no reader is left anywhere
             self._kill(old)
-        touched = [n for n in touched if self.alive[n]]
+        touched = [n for n in touched if self.alive[n] and n not in subst]
         self._relevel(touched)
         self._resimulate(touched)
 
@@ -639,7 +661,7 @@ ORDERS = ("outputs", "mffc", "inputs")
 
 def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None = DEFAULT_TIME,
                  max_passes: int = 10, orders=ORDERS, shuffles: int = 4, seed: int = 0,
-                 three_input: bool = True, exact: bool = True):
+                 three_input: bool = True, exact: bool = True, kicks: int = KICKS):
     """A network equal to ``expected`` on every item of ``inputs`` (N x n, +-1 or bools) and, usually,
     smaller in AIG ANDs than ``net`` (which must reproduce ``expected``), with a ResubReport.
 
@@ -675,12 +697,14 @@ over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The 
     rng = np.random.default_rng(seed)
     best = None
     plan = list(orders) + ["random"] * max(0, int(shuffles))
+    max_passes = max_passes * (1 + max(0, kicks))  # per local search: the first and one after each kick
     for k, order in enumerate(plan):
         if k and deadline is not None and time.perf_counter() > deadline:
             report.stopped = "time limit"
             break
         aig = _to_aig(net, input_values, mask) if k else start
-        accepted, passes, stopped = _passes(aig, order, max_passes, deadline, rng, three_input, exact)
+        aig, accepted, passes, stopped = _passes(aig, order, max_passes, deadline, rng, three_input, exact,
+                                                 kicks)
         report.passes += passes
         if [aig.lval(o) for o in aig.outputs] != targets:
             raise BtfError("internal error: resubstitution changed an output on an item")
@@ -701,46 +725,64 @@ over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The 
     return result, report
 
 
-def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: bool, exact: bool):
+def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: bool, exact: bool,
+            kicks: int = 0):
     """Greedy passes over the AND nodes in ``order`` until one changes nothing, then (``exact``) one pass
-    of exact synthesis, and again while that helps: (accepted kinds, passes, "converged"/"time limit")."""
+    of exact synthesis, and again while that helps. Then, ``kicks`` times, one pass in random order that
+    also takes replacements that save nothing (they change the structure, which lets the next greedy
+    passes out of a local minimum), and greedy passes again. Returns the smallest network met (an Aig),
+    the kinds accepted, the passes run and "converged" or "time limit"."""
     search = _Search(aig, max(1, (aig.mask.bit_length() + 63) // 64))
     accepted = {}
     passes = 0
-    use_exact = False
+    mode = "greedy"
+    best = None
+    stopped = "converged"
     while passes < max_passes:
         passes += 1
         changed = False
         nodes = [n for n in range(len(aig.fin)) if aig.fin[n] is not None and aig.alive[n]]
-        if order == "mffc" or use_exact:
+        if mode == "exact" or (order == "mffc" and mode == "greedy"):
             nodes.sort(key=lambda n: -aig.freed(n))
-        elif order == "outputs":
+        elif order == "outputs" and mode == "greedy":
             nodes.sort(key=lambda n: -aig.lev[n])
-        elif order == "inputs":
+        elif order == "inputs" and mode == "greedy":
             nodes.sort(key=lambda n: aig.lev[n])
         else:
             rng.shuffle(nodes)
         for g in nodes:
             if deadline is not None and time.perf_counter() > deadline:
-                return accepted, passes, "time limit"
+                stopped = "time limit"
+                break
             if not aig.alive[g] or aig.fin[g] is None:
                 continue
-            kind = _try_node(aig, search, g, three_input, use_exact)
+            kind = _try_node(aig, search, g, three_input, mode == "exact", mode == "kick")
             if kind:
                 accepted[kind] = accepted.get(kind, 0) + 1
                 changed = True
-        if use_exact:
-            if not changed:
-                break
-            use_exact = False
+        if stopped != "converged":
+            break
+        if mode == "kick":
+            mode = "greedy"
+        elif mode == "exact" and changed:
+            mode = "greedy"
         elif not changed:
-            if not exact:
+            if mode == "greedy" and exact:
+                mode = "exact"
+                continue
+            # a local minimum
+            if best is None or aig.n_ands() < best.n_ands():
+                best = aig.copy()
+            if kicks <= 0:
                 break
-            use_exact = True
-    return accepted, passes, "converged"
+            kicks -= 1
+            mode = "kick"
+    if best is None or aig.n_ands() < best.n_ands():
+        best = aig
+    return best, accepted, passes, stopped
 
 
-def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool = False):
+def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool = False, zero: bool = False):
     care = aig.care(g)
     fanout = aig.tfo(g)
     divs = [n for n in range(1, len(aig.fin)) if aig.alive[n] and n not in fanout]
@@ -754,9 +796,10 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
         cands = _candidates(aig, search, g, care, divs, three_input)
     for kind, expr in cands:
         lit, new, used = _plan(aig, expr)
-        if (lit is not None and lit >> 1 == g) or new >= mffc:
-            continue
-        if aig.freed(g, used) - new <= 0:
+        if g in used or new >= mffc:
+            continue  # a part of the expression exists already as g itself (or above it): no gain
+        gain = aig.freed(g, used) - new
+        if gain < 0 or (gain == 0 and not zero):
             continue
         first_new = len(aig.fin)
         r = _build(aig, expr)
