@@ -430,9 +430,12 @@ def _neg(x):
     return x ^ 1 if isinstance(x, int) else _not(x)
 
 
-def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_input: bool = True):
+def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_input: bool = True,
+                budget: int = MAX_EXACT_GATES):
     """Replacement expressions for node g agreeing with it on ``care``, cheapest kinds first, as
-    (kind, expr) pairs (a generator: the caller stops at the first that pays)."""
+    (kind, expr) pairs (a generator: the caller stops at the first that pays). With a ``budget`` of 0 new
+    nodes only constants and divisors are searched; otherwise every kind, since parts of a larger
+    expression may exist already."""
     mask = aig.mask
     f = aig.val[g]
     on, off = f & care, (f ^ mask) & care
@@ -444,16 +447,20 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_
         return
     k = len(divs)
     vals = [aig.val[d] for d in divs]
-    # 0 nodes: a divisor or its complement
-    for d, v in zip(divs, vals):
-        if (v ^ f) & care == 0:
-            yield "divisor", 2 * d
-        elif (v ^ f ^ mask) & care == 0:
-            yield "divisor", 2 * d + 1
     V = search.words(vals)
+    ON, OFF = search.one(on), search.one(off)
+    CARE = ON | OFF
+    # 0 nodes: a divisor or its complement
+    same = np.flatnonzero(~np.any((V ^ search.one(f)) & CARE, axis=1))
+    if same.size:
+        yield "divisor", 2 * divs[same[0]]
+    flip = np.flatnonzero(~np.any((V ^ search.one(f ^ mask)) & CARE, axis=1))
+    if flip.size:
+        yield "divisor", 2 * divs[flip[0]] + 1
+    if budget < 1:
+        return
     L = np.concatenate([V, ~V])                      # literal i: divisor i % k, complemented when i >= k
     lit_of = [2 * d for d in divs] + [2 * d + 1 for d in divs]
-    ON, OFF = search.one(on), search.one(off)
     sides = ((ON, OFF, False), (OFF, ON, True))      # the function itself, or its complement (OR forms)
     # 1 node: AND of two literals covering the on-set and meeting on no off-set item
     covers = {}
@@ -508,10 +515,10 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_
                 yield "xor", (_not(x) if comp else x)
     # up to 7 nodes: any function of three divisors, by the table of smallest 3-input AIGs
     if three_input:
-        yield from _three_input(aig, g, care, divs)
+        yield from _three_input(aig, g, care, divs, budget)
 
 
-def _three_input(aig, g, care, divs):
+def _three_input(aig, g, care, divs, budget):
     """Functions of three divisors (nearest in g's fanin cone first) that agree with g on its care items,
     cheapest formula first."""
     cone = set(_tfi(aig, g, 4 * MAX_SUPPORT3))
@@ -536,6 +543,7 @@ def _three_input(aig, g, care, divs):
     cost, _ = _formulas3()
     ok = np.flatnonzero(table >= 0)
     costs = np.array([cost[t] for t in table[ok]], dtype=np.int64)
+    ok, costs = ok[costs <= budget + 2], costs[costs <= budget + 2]  # parts may exist already
     for j in ok[np.argsort(costs, kind="stable")][:8]:
         t = int(table[j])
         if cost[t] == 0:
@@ -793,10 +801,10 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
         expr = _exact(aig, g, care, set(divs), min(MAX_EXACT_GATES, mffc - 1))
         cands = [] if expr is None else [("exact", expr)]
     else:
-        cands = _candidates(aig, search, g, care, divs, three_input)
+        cands = _candidates(aig, search, g, care, divs, three_input, mffc if zero else mffc - 1)
     for kind, expr in cands:
         lit, new, used = _plan(aig, expr)
-        if g in used or new >= mffc:
+        if g in used or new > mffc or (new == mffc and not zero):
             continue  # a part of the expression exists already as g itself (or above it): no gain
         gain = aig.freed(g, used) - new
         if gain < 0 or (gain == 0 and not zero):
