@@ -42,7 +42,7 @@ MAX_SUPPORT3 = 24     # divisors kept for the 3-input exact search
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 30.0   # seconds
-KICKS = 4             # zero-gain passes per try (see _passes)
+KICKS = 10            # kicks in a row without a smaller network that end a try (see _passes)
 
 
 @dataclass
@@ -668,17 +668,20 @@ ORDERS = ("outputs", "mffc", "inputs")
 
 
 def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None = DEFAULT_TIME,
-                 max_passes: int = 10, orders=ORDERS, shuffles: int = 4, seed: int = 0,
+                 max_passes: int | None = None, orders=ORDERS, shuffles: int = 4, seed: int = 0,
                  three_input: bool = True, exact: bool = True, kicks: int = KICKS):
     """A network equal to ``expected`` on every item of ``inputs`` (N x n, +-1 or bools) and, usually,
     smaller in AIG ANDs than ``net`` (which must reproduce ``expected``), with a ResubReport.
 
-    The greedy passes end in different local minima depending on the order nodes are visited in, so
-    they run from ``net`` once per order in ``orders`` ("outputs": reverse topological, "mffc": largest
-    fanout-free cone first, "inputs": topological) and then in ``shuffles`` random orders (``seed``),
-    within ``time_limit`` seconds, and the smallest result is kept. ``three_input``: also try functions
-    of three divisors; ``exact``: after the greedy passes converge, re-synthesise each node's care function
-over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The result is never larger than ``net`` in AIG ANDs."""
+    The passes (see ``_passes``: greedy, exact synthesis, kicks) end in different local minima depending
+    on the order nodes are visited in, so they run from ``net`` once per order in ``orders``
+    ("outputs": reverse topological, "mffc": largest fanout-free cone first, "inputs": topological) and
+    then in ``shuffles`` random orders (``seed``), within ``time_limit`` seconds (None: no limit), and the
+    smallest result is kept. A try ends after ``kicks`` kicks in a row that found nothing smaller (0: no
+    kicks) or after ``max_passes`` passes (None: no limit). ``three_input``: also try functions of three
+    divisors; ``exact``: when the greedy passes converge, re-synthesise each node's care function over a
+    few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The result is never larger than
+    ``net`` in AIG ANDs."""
     t0 = time.perf_counter()
     inputs = np.asarray(inputs)
     expected = np.asarray(expected)
@@ -705,7 +708,6 @@ over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The 
     rng = np.random.default_rng(seed)
     best = None
     plan = list(orders) + ["random"] * max(0, int(shuffles))
-    max_passes = max_passes * (1 + max(0, kicks))  # per local search: the first and one after each kick
     for k, order in enumerate(plan):
         if k and deadline is not None and time.perf_counter() > deadline:
             report.stopped = "time limit"
@@ -736,17 +738,19 @@ over a few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The 
 def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: bool, exact: bool,
             kicks: int = 0):
     """Greedy passes over the AND nodes in ``order`` until one changes nothing, then (``exact``) one pass
-    of exact synthesis, and again while that helps. Then, ``kicks`` times, one pass in random order that
-    also takes replacements that save nothing (they change the structure, which lets the next greedy
-    passes out of a local minimum), and greedy passes again. Returns the smallest network met (an Aig),
+    of exact synthesis, and again while that helps. Then one pass in random order that also takes
+    replacements that save nothing (a kick: it changes the structure, which lets the next greedy passes
+    out of a local minimum) and greedy passes again, until ``kicks`` kicks in a row found nothing smaller
+    (no pass ever makes the network larger). Returns the smallest network met (an Aig),
     the kinds accepted, the passes run and "converged" or "time limit"."""
     search = _Search(aig, max(1, (aig.mask.bit_length() + 63) // 64))
     accepted = {}
     passes = 0
     mode = "greedy"
     best = None
+    stale = 0
     stopped = "converged"
-    while passes < max_passes:
+    while max_passes is None or passes < max_passes:
         passes += 1
         changed = False
         nodes = [n for n in range(len(aig.fin)) if aig.fin[n] is not None and aig.alive[n]]
@@ -778,12 +782,14 @@ def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: b
             if mode == "greedy" and exact:
                 mode = "exact"
                 continue
-            # a local minimum
+            # a local minimum: kick again unless ``kicks`` kicks in a row found nothing smaller
             if best is None or aig.n_ands() < best.n_ands():
                 best = aig.copy()
-            if kicks <= 0:
+                stale = 0
+            else:
+                stale += 1
+            if stale >= kicks:
                 break
-            kicks -= 1
             mode = "kick"
     if best is None or aig.n_ands() < best.n_ands():
         best = aig
