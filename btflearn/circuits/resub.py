@@ -2,8 +2,8 @@
 
 The network is decomposed into an and-inverter graph (2-input ANDs, NOT free: the unit ABC counts) and
 every signal is simulated on every item as one bit-vector (a Python int, bit i = item i: word-wide bit
-operations without numpy's per-call overhead, which dominates for a few words per signal). Then, for each
-AND node g in turn (largest maximum fanout-free cone first):
+operations without numpy's per-call overhead, which dominates for a few words per signal; the searches
+below that compare many signals at once use numpy uint64 words). Then, for each AND node g in turn:
 
 * its care set: the items on which flipping g changes some output (the flip is propagated through g's
   transitive fanout, only along nodes whose value actually changes). On every other item, and on input
@@ -11,15 +11,20 @@ AND node g in turn (largest maximum fanout-free cone first):
 * its divisors: the inputs and every node outside g's transitive fanout (using one cannot make a cycle);
 * a cheaper function of divisors that agrees with g on its care items: a constant, a divisor or its
   complement (no new node), an AND/OR of two divisor literals (1 node), an AND/OR of three literals or
-  an AND of a literal with an OR of two (2 nodes), the XOR of two divisors (3 nodes), and, by exhaustive
-  search over the smallest AIGs of 3-input functions, any function of three divisors whose care items
-  agree (up to 7 nodes). Complemented outputs give the OR forms;
+  an AND of a literal with an OR of two (2 nodes), the XOR of two divisors (3 nodes), and the smallest
+  AND formula of any function of three divisors near g (up to 7 nodes; every completion of the
+  don't-care minterms is considered). Complemented outputs give the OR forms;
 * the replacement is accepted only when the AND count drops: the nodes freed (g's fanout-free cone minus
   what the replacement reuses) exceed the nodes it adds. Dead logic goes at once, the changed fanout is
   re-simulated, and the next node's care set is computed on the network as it is then.
 
-Passes repeat until one changes nothing or the time budget is spent; the result is simulated on every
-item and must reproduce them exactly (anything else is an internal error).
+When a pass changes nothing, one pass re-synthesises each node with a cone of 2+ nodes as the smallest
+AIG over a few divisors outside that cone (SAT, ``btflearn.circuits.exact``); then a "kick": one pass
+in random order that also accepts replacements saving nothing, which changes the structure so that the
+greedy passes can continue. Kicks repeat until several in a row find nothing smaller; the network never
+grows. All of it runs from the input network once per visiting order (outputs first, largest cone first,
+inputs first, a few random orders) within a time budget, and the smallest result is kept. The result is
+simulated on every item and must reproduce them exactly (anything else is an internal error).
 """
 from __future__ import annotations
 
