@@ -93,6 +93,8 @@ def test_solved_2x2_multiplier_stays_exact_and_gets_no_bigger(tmp_path):
     assert shrunk.resub.ands_after <= shrunk.resub.ands_before
     stats = export_all(run.model, data, tmp_path, resub=True)  # every written netlist is re-simulated
     assert stats["resub"]["ands_after"] == shrunk.resub.ands_after and (tmp_path / "circuit.blif").exists()
+    raw = export_all(run.model, data, tmp_path / "raw")  # the --no-minimise path: no resubstitution
+    assert "resub" not in raw and raw["gates2"] == plain.stats()["gates2"]
 
 
 def test_sampled_data_is_not_resubstituted_unless_asked():

@@ -46,7 +46,7 @@ MAX_TRIPLE = 48       # literals kept for the 2-node searches
 MAX_SUPPORT3 = 24     # divisors kept for the 3-input exact search
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
-DEFAULT_TIME = 30.0   # seconds
+DEFAULT_TIME = 60.0   # seconds
 KICKS = 10            # kicks in a row without a smaller network that end a try (see _passes)
 
 
@@ -90,6 +90,20 @@ class Aig:
         self.alive = [True] * (1 + n_inputs)
         self.table = {}
         self.outputs = []
+        # numpy mirrors for the searches that compare a node with every divisor at once
+        self.n_words = max(1, (mask.bit_length() + 63) // 64)
+        self.words = np.zeros((2 * len(self.fin) + 16, self.n_words), dtype=np.uint64)
+        self.live = np.zeros(self.words.shape[0], dtype=bool)
+        for n, v in enumerate(self.val):
+            self._store(n, v)
+        self.live[:len(self.fin)] = True
+
+    def _store(self, n: int, v: int):
+        if n >= self.words.shape[0]:
+            grow = self.words.shape[0]
+            self.words = np.concatenate([self.words, np.zeros_like(self.words[:grow])])
+            self.live = np.concatenate([self.live, np.zeros(grow, dtype=bool)])
+        self.words[n] = np.frombuffer(v.to_bytes(8 * self.n_words, "little"), dtype="<u8")
 
     def copy(self) -> "Aig":
         out = Aig.__new__(Aig)
@@ -98,6 +112,7 @@ class Aig:
                                                           list(self.oref), list(self.alive))
         out.fout = [set(f) for f in self.fout]
         out.table = dict(self.table)
+        out.n_words, out.words, out.live = self.n_words, self.words.copy(), self.live.copy()
         out.outputs = list(self.outputs)
         return out
 
@@ -146,6 +161,8 @@ class Aig:
         self.fout.append(set())
         self.oref.append(0)
         self.alive.append(True)
+        self._store(n, self.val[n])
+        self.live[n] = True
         self.fout[a >> 1].add(n)
         self.fout[b >> 1].add(n)
         self.table[(a, b)] = n
@@ -197,6 +214,7 @@ class Aig:
             if not self.alive[n] or self.fin[n] is None or self.refs(n):
                 continue
             self.alive[n] = False
+            self.live[n] = False
             a, b = self.fin[n]
             if self.table.get((a, b)) == n:
                 del self.table[(a, b)]
@@ -276,6 +294,7 @@ class Aig:
             v = self.lval(a) & self.lval(b)
             if v != self.val[n]:
                 self.val[n] = v
+                self._store(n, v)
                 for m in self.fout[n]:
                     if m not in queued:
                         queued.add(m)
@@ -389,10 +408,6 @@ class _Search:
         self.w = n_words
         self.nbytes = 8 * n_words
 
-    def words(self, values) -> np.ndarray:
-        buf = b"".join(v.to_bytes(self.nbytes, "little") for v in values)
-        return np.frombuffer(buf, dtype="<u8").reshape(len(values), self.w)
-
     def one(self, v: int) -> np.ndarray:
         return np.frombuffer(v.to_bytes(self.nbytes, "little"), dtype="<u8")
 
@@ -435,7 +450,24 @@ def _neg(x):
     return x ^ 1 if isinstance(x, int) else _not(x)
 
 
-def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_input: bool = True,
+class _LiteralsOf:
+    """Literal i of the search: divisor i % k, complemented when i >= k."""
+
+    def __init__(self, divs):
+        self.divs, self.k = divs, len(divs)
+
+    def __getitem__(self, i):
+        i = int(i)
+        return 2 * int(self.divs[i % self.k]) + (i >= self.k)
+
+
+def _tfi_allowed(aig: Aig, g: int, allowed, limit: int) -> list:
+    """Divisors (``allowed[d]``) from g's fanin cone, nearest first, then the inputs."""
+    out = [d for d in _tfi(aig, g, 4 * limit) if allowed[d]][:limit]
+    return out + [j for j in range(1, 1 + aig.n_inputs) if j not in out]
+
+
+def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, three_input: bool = True,
                 budget: int = MAX_EXACT_GATES):
     """Replacement expressions for node g agreeing with it on ``care``, cheapest kinds first, as
     (kind, expr) pairs (a generator: the caller stops at the first that pays). With a ``budget`` of 0 new
@@ -451,21 +483,20 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_
         yield "const", 1
         return
     k = len(divs)
-    vals = [aig.val[d] for d in divs]
-    V = search.words(vals)
+    V = aig.words[divs]
     ON, OFF = search.one(on), search.one(off)
     CARE = ON | OFF
     # 0 nodes: a divisor or its complement
     same = np.flatnonzero(~np.any((V ^ search.one(f)) & CARE, axis=1))
     if same.size:
-        yield "divisor", 2 * divs[same[0]]
+        yield "divisor", 2 * int(divs[same[0]])
     flip = np.flatnonzero(~np.any((V ^ search.one(f ^ mask)) & CARE, axis=1))
     if flip.size:
-        yield "divisor", 2 * divs[flip[0]] + 1
+        yield "divisor", 2 * int(divs[flip[0]]) + 1
     if budget < 1:
         return
     L = np.concatenate([V, ~V])                      # literal i: divisor i % k, complemented when i >= k
-    lit_of = [2 * d for d in divs] + [2 * d + 1 for d in divs]
+    lit_of = _LiteralsOf(divs)
     sides = ((ON, OFF, False), (OFF, ON, True))      # the function itself, or its complement (OR forms)
     # 1 node: AND of two literals covering the on-set and meeting on no off-set item
     covers = {}
@@ -508,26 +539,28 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs: list, three_
                 e = _and(lit_of[i], _not(_and(lit_of[zero[a]] ^ 1, lit_of[zero[b]] ^ 1)))
                 yield "andor", (_not(e) if neg else e)
     # 3 nodes: XOR of two divisors
+    keys = np.ascontiguousarray(V & CARE).view(np.dtype((np.void, 8 * search.w))).ravel().tolist()
     index = {}
-    for d, v in zip(divs, vals):
-        index.setdefault(v & care, d)
-    for d, v in zip(divs, vals):
+    for key, d in zip(keys, divs.tolist()):
+        index.setdefault(key, d)
+    for d in _tfi_allowed(aig, g, allowed, 2 * MAX_SUPPORT3):
+        v = aig.val[d]
         for comp in (0, 1):
-            e = index.get((f ^ v ^ (mask if comp else 0)) & care)
+            t = (f ^ v ^ (mask if comp else 0)) & care
+            e = index.get(t.to_bytes(8 * search.w, "little"))
             if e is not None and e != d:
                 a, b = 2 * d, 2 * e
                 x = _not(_and(_not(_and(a, b ^ 1)), _not(_and(a ^ 1, b))))
                 yield "xor", (_not(x) if comp else x)
     # up to 7 nodes: any function of three divisors, by the table of smallest 3-input AIGs
     if three_input:
-        yield from _three_input(aig, g, care, divs, budget)
+        yield from _three_input(aig, g, care, allowed, budget)
 
 
-def _three_input(aig, g, care, divs, budget):
+def _three_input(aig, g, care, allowed, budget):
     """Functions of three divisors (nearest in g's fanin cone first) that agree with g on its care items,
     cheapest formula first."""
-    cone = set(_tfi(aig, g, 4 * MAX_SUPPORT3))
-    pick = [d for d in divs if d in cone][:MAX_SUPPORT3]
+    pick = [d for d in _tfi(aig, g, 4 * MAX_SUPPORT3) if allowed[d]][:MAX_SUPPORT3]
     if len(pick) < 3:
         return
     n_items = aig.mask.bit_length()
@@ -557,12 +590,11 @@ def _three_input(aig, g, care, divs, budget):
         yield f"func3-{cost[t]}", _formula_expr(t, leaves)
 
 
-def _support(aig: Aig, g: int, care: int, allowed: set, size: int):
+def _support(aig: Aig, g: int, care: int, allowed, size: int):
     """A few divisors on which g's care function depends (no two care items that agree on all of them
     differ in g), chosen greedily from g's fanin cone and the inputs, or None."""
     f = aig.val[g]
-    pool = [d for d in _tfi(aig, g, 96) if d in allowed]
-    pool += [j for j in range(1, 1 + aig.n_inputs) if j not in pool]
+    pool = _tfi_allowed(aig, g, allowed, 96)
     classes = [(f & care, (f ^ aig.mask) & care)]
     chosen = []
     while True:
@@ -594,7 +626,9 @@ def _exact(aig: Aig, g: int, care: int, allowed: set, max_gates: int):
     """The smallest AIG over a greedy support of g that agrees with g on its care items (SAT)."""
     from .exact import MAX_INPUTS, smallest_aig
     # divisors inside g's own fanout-free cone would stay alive and eat the gain: support from outside
-    support = _support(aig, g, care, allowed - aig.cone(g), min(MAX_INPUTS - 1, 5))
+    allowed = allowed.copy()
+    allowed[list(aig.cone(g))] = False
+    support = _support(aig, g, care, allowed, min(MAX_INPUTS - 1, 5))
     if not support or max_gates < 1:
         return None
     f = aig.val[g]
@@ -804,15 +838,18 @@ def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: b
 def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool = False, zero: bool = False):
     care = aig.care(g)
     fanout = aig.tfo(g)
-    divs = [n for n in range(1, len(aig.fin)) if aig.alive[n] and n not in fanout]
+    allowed = aig.live[:len(aig.fin)].copy()
+    allowed[0] = False
+    allowed[list(fanout)] = False
+    divs = np.flatnonzero(allowed)
     mffc = aig.freed(g)
     if exact:
         if mffc < 2:
             return None
-        expr = _exact(aig, g, care, set(divs), min(MAX_EXACT_GATES, mffc - 1))
+        expr = _exact(aig, g, care, allowed, min(MAX_EXACT_GATES, mffc - 1))
         cands = [] if expr is None else [("exact", expr)]
     else:
-        cands = _candidates(aig, search, g, care, divs, three_input, mffc if zero else mffc - 1)
+        cands = _candidates(aig, search, g, care, divs, allowed, three_input, mffc if zero else mffc - 1)
     for kind, expr in cands:
         lit, new, used = _plan(aig, expr)
         if g in used or new > mffc or (new == mffc and not zero):
