@@ -43,7 +43,7 @@ from .simulate import pack
 
 MAX_PAIR = 256        # literals kept for the pairwise (1-node) search
 MAX_TRIPLE = 48       # literals kept for the 2-node searches
-MAX_SUPPORT3 = 24     # divisors kept for the 3-input exact search
+MAX_SUPPORT3 = 24     # divisors near g kept for the 3-input formula and XOR searches
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 60.0   # seconds
@@ -482,7 +482,6 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, thr
     if off == 0:
         yield "const", 1
         return
-    k = len(divs)
     V = aig.words[divs]
     ON, OFF = search.one(on), search.one(off)
     CARE = ON | OFF
