@@ -21,8 +21,8 @@ import click
               help="Also write the rows as JSON here.")
 def circuit_bench(tasks, models, seed, minimise_time, json_out):
     """Solve (or load) each task, minimise, and count: gates by type, 2-input gates and AIG ANDs of the
-    learned circuit, of the minimised one, ABC's collapse baseline and a reference from the specification
-    (AIG counts: ABC strash; dch; resyn2, no collapse; needs ABC on PATH)."""
+    learned circuit, of the minimised one, of that after care-set resubstitution, ABC's collapse baseline
+    and a reference from the specification (AIG counts: ABC strash; dch; resyn2, no collapse; needs ABC on PATH)."""
     from btflearn import load_model
     from btflearn.circuits import eda
     from btflearn.circuits.benchmark import bench_row, bench_task, format_table

@@ -2,7 +2,8 @@
 on small exact tasks (2x2/3x3/4x4 multipliers, the Life rule, rule 30 on a ring with a local net).
 
 Per task one row: the solve (or a saved model.json), the learned circuit's gates by type, its 2-input
-gate count and its AIG size, the same after btflearn's minimisation (``btflearn.sparsify``), ABC's
+gate count and its AIG size, the same after btflearn's minimisation (``btflearn.sparsify``) and after
+care-set resubstitution of that circuit (``btflearn.circuits.resub``; complete truth tables only), ABC's
 collapse baseline (the function rebuilt from its truth table: owes nothing to learning) and a reference
 written from the specification, all through the same ABC script (``eda.AIG_SCRIPT``, no collapse unless
 said). Every circuit is simulated against the task's data before it is counted.
@@ -89,8 +90,12 @@ def bench_row(task: BenchTask, model=None, minimise_time: float | None = None, s
     row["minimise_seconds"] = round(time.perf_counter() - t0, 2)
     row["minimise"] = report.summary()
     circuit = extract_circuit(small, task.dataset).network
+    t0 = time.perf_counter()
+    resubbed = extract_circuit(small, task.dataset, resub=True)
+    row["resub_seconds"] = round(time.perf_counter() - t0, 2)
     _check(task.reference, task.dataset, "reference circuit")
-    for key, net in (("learned", raw), ("minimised", circuit), ("reference", task.reference)):
+    for key, net in (("learned", raw), ("minimised", circuit), ("resub", resubbed.network),
+                     ("reference", task.reference)):
         _check(net, task.dataset, f"{key} circuit")
         stats = circuit_stats(net)
         row[key] = {"by_type": {k: v for k, v in stats["by_type"].items() if v}, "gates2": stats["gates2"]}
@@ -98,12 +103,14 @@ def bench_row(task: BenchTask, model=None, minimise_time: float | None = None, s
     if abc and eda.find_abc() is not None:
         row["learned"]["aig"] = eda.aig_ands(raw)
         row["minimised"]["aig"] = eda.aig_ands(circuit)
+        row["resub"]["aig"] = eda.aig_ands(resubbed.network)
         row["reference"]["aig"] = eda.aig_ands(task.reference)
         row["collapse_aig"] = eda.aig_ands(circuit, collapse=True) if task.complete else None
         if task.complete:
             from .blif import write_blif
-            cec = eda.abc_cec(("reference.blif", write_blif(task.reference)), ("learned.blif", write_blif(circuit)))
-            row["cec_reference"] = bool(cec.equivalent)
+            row["cec_reference"] = all(
+                eda.abc_cec(("reference.blif", write_blif(task.reference)), ("learned.blif", write_blif(net))).equivalent
+                for net in (circuit, resubbed.network))
     return row
 
 
@@ -114,11 +121,12 @@ def _kinds(by_type: dict) -> str:
 def format_table(rows) -> str:
     """A Markdown table of benchmark rows."""
     head = ("| task | solve s | learned: gates (2-input) | AIG | minimised: gates (2-input) | AIG | minimise s "
-            "| ABC collapse AIG | reference (2-input) | AIG | cec vs reference |")
+            "| + resub: gates (2-input) | AIG | resub s | ABC collapse AIG | reference (2-input) | AIG | "
+            "cec vs reference |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['task']} | {r.get('solve_seconds', '-')} | {r['error']} |" + " |" * 8)
+            lines.append(f"| {r['task']} | {r.get('solve_seconds', '-')} | {r['error']} |" + " |" * 11)
             continue
 
         def aig(part):
@@ -130,6 +138,7 @@ def format_table(rows) -> str:
             f"| {r['task']} | {r.get('solve_seconds', 'saved')} | {_kinds(r['learned']['by_type'])} "
             f"({r['learned']['gates2']}) | {aig(r['learned'])} | {_kinds(r['minimised']['by_type'])} "
             f"({r['minimised']['gates2']}) | {aig(r['minimised'])} | {r['minimise_seconds']} | "
+            f"{_kinds(r['resub']['by_type'])} ({r['resub']['gates2']}) | {aig(r['resub'])} | {r['resub_seconds']} | "
             f"{'-' if collapse is None else collapse} | {r['reference']['gates2']} | {aig(r['reference'])} | "
             f"{'-' if cec is None else ('equivalent' if cec else 'DIFFERS')} |")
     return "\n".join(lines)
