@@ -9,13 +9,14 @@ own memory and work split for the benches.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import BtfError
-from .kernels.graph import AT_MAX_ITER, BELOW_GAPSTOP, RUNNING, KernelGraph
+from .kernels.graph import AT_MAX_ITER, BELOW_GAPSTOP, INPUT_DATA, RUNNING, KernelGraph
 
 ITEM_BLOCK_MIN = 1024  # items per block below which a trial is not split over threads (see layout)
 BACKENDS = ("auto", "numba", "numpy", "cupy")
@@ -102,7 +103,13 @@ class NumpyBackend(Backend):
 
 
 class NumbaBackend(Backend):
-    """Fused Numba kernels (items innermost), parallel over trials and blocks of items."""
+    """Fused Numba kernels (items innermost), parallel over trials and blocks of items.
+
+    The state lives in the kernels' own layout, (T, E, N) and (T, V, N), between calls, as on a GPU:
+    transposing the whole state in and out at every chunk of a few iterations cost a third of the 4x4's
+    time. A call copies in only the slots the solver (re)started (``iters == 0`` and RUNNING), or all
+    of them for a new SolverState; the host's zw/zx/zy/g are stale until ``sync_state`` (except the
+    input values, which the read-out of free inputs needs)."""
     name = "numba"
 
     def __init__(self, spec: KernelSpec, by_trial=None, block_size=None):
@@ -114,6 +121,7 @@ class NumbaBackend(Backend):
         self.inputs = np.ascontiguousarray(spec.inputs, dtype=np.float64)
         self.labels = np.ascontiguousarray(spec.labels, dtype=np.float64)
         self._scratch = None
+        self._state = None  # weak reference to the SolverState the resident copy belongs to
 
     def layout(self, T, N, E) -> str:
         """"trials" (whole trials per thread) or "items" (every trial's items spread over the threads)."""
@@ -146,11 +154,22 @@ class NumbaBackend(Backend):
         """Per-node weight support of the gate projection (zeros: off)."""
         return np.zeros(V, dtype=np.int64) if self.graph.support is None else self.graph.support
 
+    def sync_state(self, st: SolverState) -> None:
+        """Copy the resident state back into ``st`` ((T, E, N) -> (T, N, E)), except the slots the solver
+        restarted since the last call: the host holds their new start."""
+        if self._scratch is None or self._state is None or self._state() is not st:
+            return
+        zw, zx = self._scratch[1:3]
+        zy, g = self._scratch[5:7]
+        for k in np.flatnonzero(~((st.iters == 0) & (st.status == RUNNING))):
+            for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
+                dst[k] = src[k].T
+
     def run(self, st: SolverState, n_iter: int) -> np.ndarray:
-        # the kernels keep the item index innermost: (T, N, E) -> (T, E, N) on the way in and back
         T, N, E = st.zw.shape
         V = st.zy.shape[2]
         key = (T, N, E, V, st.zw.dtype)
+        fresh = self._scratch is None or self._scratch[0] != key or self._state is None or self._state() is not st
         if self._scratch is None or self._scratch[0] != key:
             from .kernels.numba_kernels import PLAN_INT_ROWS, PLAN_ROWS
             dt = st.zw.dtype
@@ -159,8 +178,11 @@ class NumbaBackend(Backend):
                 np.zeros(T), aligned((T, V, N)), aligned((T, V, N)), aligned((T, PLAN_ROWS, N)),
                 aligned((T, PLAN_INT_ROWS, N), np.int64), aligned((T, N)))
         zw, zx, wa, xa, zy, g, ya, gap_node, pending = self._scratch[1:10]
-        for dst, src in ((zw, st.zw), (zx, st.zx), (zy, st.zy), (g, st.g)):
-            dst[...] = src.transpose(0, 2, 1)
+        self._state = weakref.ref(st)
+        slots = range(T) if fresh else np.flatnonzero((st.iters == 0) & (st.status == RUNNING))
+        for k in slots:
+            for dst, src in ((zw, st.zw), (zx, st.zx), (zy, st.zy), (g, st.g)):
+                dst[k] = src[k].T
         G = self.graph
         gap_out = np.empty((T, n_iter))
         layout = self.layout(T, N, E)
@@ -177,8 +199,8 @@ class NumbaBackend(Backend):
                                       self.block(T, N, layout), *(x[a:b] for x in self._scratch[10:]),
                                       self._support(V))
             _on_threads(run_trials, T)
-        for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
-            dst[...] = src.transpose(0, 2, 1)
+        if self.input_mode != INPUT_DATA:  # the read-out projects the learned input values
+            st.zy[:, :, :G.first_btf] = zy[:, :G.first_btf, :].transpose(0, 2, 1)
         return gap_out
 
 

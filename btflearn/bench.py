@@ -64,7 +64,9 @@ def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
         st.status[:] = RUNNING
         st.gapstop[:] = 0.0
         if warm > 0:
-            make_backend(warm_backend, _bench_spec(graph, data)).run(st, warm)
+            warming = make_backend(warm_backend, _bench_spec(graph, data))
+            warming.run(st, warm)
+            warming.sync_state(st)
             st.iters[:] = 0
         _warm_cache.clear()  # keep one problem's state at a time
         _warm_cache[key] = st

@@ -120,12 +120,14 @@ class CupyBackend(Backend):
             self._dirty.update(int(k) for k in np.atleast_1d(slots))
 
     def sync_state(self, st):
-        """Copy the device state (zw, zx, zy, g) back into ``st`` (the solver does not need it)."""
+        """Copy the device state (zw, zx, zy, g) back into ``st`` (the solver does not need it), except the
+        slots restarted since the last call (the host holds their new start)."""
         if self._dev is None:
             return
         cp = self.cp
+        keep = ~((st.iters == 0) & (st.status == RUNNING))  # restarted slots: the host has the new start
         for key in ("zw", "zx", "zy", "g"):
-            getattr(st, key)[...] = cp.asnumpy(self._dev[key]).transpose(0, 2, 1)
+            getattr(st, key)[keep] = cp.asnumpy(self._dev[key]).transpose(0, 2, 1)[keep]
 
     # ------------------------------------------------------------------------------------------ run
     def layout(self, T, N, E) -> str:

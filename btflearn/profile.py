@@ -86,7 +86,9 @@ def pass_profile(problem: str = "3x3", seconds: float = 2.0, repeats: int = 5, w
     labels = np.ascontiguousarray(data.outputs, np.float64)
     # a state from the middle of a run (random starts project very differently from running ones)
     from .backends import make_backend
-    make_backend("numba", _bench_spec(G, data)).run(st, warmup)
+    warming = make_backend("numba", _bench_spec(G, data))
+    warming.run(st, warmup)
+    warming.sync_state(st)
     # the kernels' layout: items innermost
     zw, zx, zy, g = (np.ascontiguousarray(a.transpose(0, 2, 1)) for a in (st.zw, st.zx, st.zy, st.g))
     wa, xa, ya, gap_node = np.zeros_like(zw), np.zeros_like(zw), np.zeros_like(zy), np.zeros_like(zy)

@@ -116,7 +116,7 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
                     report["minimise"] = done.to_dict()
                     if test is not None:
                         report["minimise"]["test_per_bit"], report["minimise"]["test_exact"] = model.accuracy(test)
-                report["circuit"] = export_all(model, data, folder, resub=minimise_time != 0)
+                report["circuit"] = export_all(model, data, folder, resub=minimise_time != 0, progress=progress)
                 report["circuit"]["files"] = {k: str(out / Path(v).name)
                                               for k, v in report["circuit"].get("files", {}).items()}
         write_result(folder, report)

@@ -279,14 +279,19 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
 
 
 def minimise_progress(quiet: bool = False, every: float = 5.0):
-    """btflearn.sparsify's progress callback for the terminal: a line every ``every`` seconds at most."""
+    """The minimisation's progress callback (btflearn.sparsify, then the circuit's care-set
+    resubstitution) for the terminal: a line every ``every`` seconds at most."""
     last = [-math.inf]
 
     def show(step):
         if not quiet and time.perf_counter() - last[0] > every:
             last[0] = time.perf_counter()
-            click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
-                       err=True)
+            if step["stage"] == "resubstitution":
+                click.echo(f"  resubstitution ({step['order']} order): {step['ands']} AIG ANDs, best "
+                           f"{step['best']}", err=True)
+            else:
+                click.echo(f"  minimising: {step['stage']}: {step['alive']} used nodes, {step['edges']} edges",
+                           err=True)
     return show
 
 
@@ -303,6 +308,10 @@ def write_outputs(out: Path, result, dataset, report, opts: dict, test=None):
         if not quiet:
             click.echo(f"minimised in {m['seconds']:.1f} s ({m['stopped']}): used nodes {m['alive_before']} -> "
                        f"{m['alive_after']}, edges {m['edges_before']} -> {m['edges_after']}", err=True)
+        r = report.get("circuit", {}).get("resub") if isinstance(report.get("circuit"), dict) else None
+        if r and not quiet:
+            click.echo(f"resubstitution in {r['seconds']:.1f} s ({r['stopped']}): AIG ANDs {r['ands_before']} -> "
+                       f"{r['ands_after']}", err=True)
         if "test_per_bit" in m:
             click.echo(f"minimised model on the test items: per-bit {m['test_per_bit']:.4f}, "
                        f"exact {m['test_exact']:.4f}")

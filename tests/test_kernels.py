@@ -214,7 +214,9 @@ def test_numba_iterations_equal_reference(arch, bits, mode, by_trial):
     frozen = st_nb.zw[1].copy()
     args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
     gaps_ref = NumpyBackend(KernelSpec(*args)).run(st_ref, 6)
-    gaps_nb = NumbaBackend(KernelSpec(*args), by_trial=by_trial).run(st_nb, 6)
+    numba = NumbaBackend(KernelSpec(*args), by_trial=by_trial)
+    gaps_nb = numba.run(st_nb, 6)
+    numba.sync_state(st_nb)  # the state stays in the kernels' layout between calls
     np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
     for a, b in ((st_nb.zw, st_ref.zw), (st_nb.zx, st_ref.zx), (st_nb.zy, st_ref.zy), (st_nb.g, st_ref.g)):
         np.testing.assert_allclose(a, b, atol=1e-9)
@@ -251,7 +253,9 @@ def test_no_nan_from_zero_state():
     st.zw[:] = 0.0
     st.zx[:] = 0.0
     st.zy[..., graph.first_btf:graph.first_output] = 0.0
-    NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9)).run(st, 20)
+    numba = NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9))
+    numba.run(st, 20)
+    numba.sync_state(st)
     for a in (st.zw, st.zx, st.zy, st.g, st.wb):
         assert np.all(np.isfinite(a))
 
@@ -313,8 +317,10 @@ def test_results_do_not_depend_on_the_block_size(by_trial):
     results = []
     for block in (64, 24, 5, 1):
         graph, st = _state("dense:6-5-5-6", data, 2, 4)
-        gaps = NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9), by_trial=by_trial,
-                            block_size=block).run(st, 15)
+        numba = NumbaBackend(KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9),
+                             by_trial=by_trial, block_size=block)
+        gaps = numba.run(st, 15)
+        numba.sync_state(st)
         results.append((gaps, st.zw, st.zx, st.zy, st.g, st.wb))
     for other in results[1:]:
         for a, b in zip(results[0], other):
@@ -372,7 +378,9 @@ def test_numba_gate_projection_equals_reference(by_trial):
         states.append(st)
     args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
     gaps_ref = NumpyBackend(KernelSpec(*args)).run(states[0], 5)
-    gaps_nb = NumbaBackend(KernelSpec(*args), by_trial=by_trial).run(states[1], 5)
+    numba = NumbaBackend(KernelSpec(*args), by_trial=by_trial)
+    gaps_nb = numba.run(states[1], 5)
+    numba.sync_state(states[1])
     np.testing.assert_allclose(gaps_nb, gaps_ref, atol=1e-9)
     np.testing.assert_allclose(states[1].wb, states[0].wb, atol=1e-12)
     for a, b in ((states[1].zw, states[0].zw), (states[1].zy, states[0].zy), (states[1].g, states[0].g)):
@@ -381,3 +389,24 @@ def test_numba_gate_projection_equals_reference(by_trial):
     lo, hi = net.in_start[n], net.in_start[n + 1]
     w = states[1].wb[0, lo:hi]
     assert np.count_nonzero(w) == 3 and np.allclose(np.abs(w[w != 0]), np.sqrt((hi - lo) / 3))
+
+
+def test_resident_state_follows_restarts_between_calls():
+    """The Numba backend keeps the state in its own layout between calls: a slot the solver restarts
+    between two calls (iters 0, RUNNING) is taken from the host, the others continue where they were."""
+    data = multiplier(2)
+    graph, st_ref = _state("4-4-4-4", data, 2, 5)
+    _, st_nb = _state("4-4-4-4", data, 2, 5)
+    _, fresh = _state("4-4-4-4", data, 2, 9)
+    args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
+    numpy_backend, numba = NumpyBackend(KernelSpec(*args)), NumbaBackend(KernelSpec(*args))
+    for st, eng in ((st_ref, numpy_backend), (st_nb, numba)):
+        eng.run(st, 4)
+        for a, b in ((st.zw, fresh.zw), (st.zx, fresh.zx), (st.zy, fresh.zy), (st.g, fresh.g)):
+            a[1] = b[1]   # restart slot 1 from another random state
+        st.iters[1] = 0
+        eng.run(st, 3)
+    numba.sync_state(st_nb)
+    assert list(st_nb.iters) == [7, 3]
+    for a, b in ((st_nb.zw, st_ref.zw), (st_nb.zx, st_ref.zx), (st_nb.zy, st_ref.zy), (st_nb.g, st_ref.g)):
+        np.testing.assert_allclose(a, b, atol=1e-9)

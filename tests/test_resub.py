@@ -36,6 +36,19 @@ def test_wide_threshold_gate_that_is_an_and_on_its_items_becomes_one_gate():
     assert not np.array_equal(simulate(small, patterns[differs]), simulate(net, patterns[differs]))
 
 
+
+def test_progress_hears_every_pass_and_ends_at_the_result():
+    net = LogicNetwork(5)
+    x = [net.input_lit(j) for j in range(5)]
+    net.add_output(net.add_threshold(x + [CONST0], [3, 3, 1, 1, 1, 1]), "y")
+    items = all_patterns(5)[:24]
+    steps = []
+    small, report = resubstitute(net, items, simulate(net, items), shuffles=0, progress=steps.append)
+    assert len(steps) >= report.passes > 0 and {s["stage"] for s in steps} == {"resubstitution"}
+    assert all(s["best"] <= min(s["ands"], report.ands_before) for s in steps)
+    assert [s["best"] for s in steps] == sorted((s["best"] for s in steps), reverse=True)
+    assert steps[-1]["best"] == report.ands_after == ands(small)
+
 def test_care_set_leaves_out_items_where_a_gate_is_not_observed():
     # y = AND(g, x2) with g = AND(x0, x1): g matters exactly where x2 is True
     net = LogicNetwork(3)

@@ -121,13 +121,14 @@ class Circuit:
         return f"{self.network.name}: {format_stats(self.stats())}; simulated on {scope}"
 
 
-def extract_circuit(model, dataset=None, resub=False, resub_time: float | None = None) -> Circuit:
+def extract_circuit(model, dataset=None, resub=False, resub_time: float | None = None, progress=None) -> Circuit:
     """Extract, simplify and verify the circuit of ``model``: over ``dataset`` (NotSolvedError unless the
     model reproduces it), or with no dataset over all 2^n inputs against the model's own forward pass.
 
     ``resub``: then shrink it by care-set resubstitution (``btflearn.circuits.resub``, ``resub_time``
     seconds, None = its default), True: only when the patterns are the complete truth table (on sampled
-    data a choice made on the training items also decides unseen inputs), "always": on sampled data too."""
+    data a choice made on the training items also decides unseen inputs), "always": on sampled data too.
+    ``progress`` hears the resubstitution's passes."""
     if resub not in (False, True, "always"):
         raise BtfError(f"resub must be False, True or 'always', got {resub!r}")
     inputs, expected = _circuit_inputs(model, dataset)
@@ -142,7 +143,8 @@ def extract_circuit(model, dataset=None, resub=False, resub_time: float | None =
     if resub == "always" or (resub and complete):
         from .resub import DEFAULT_TIME, resubstitute
         network, report = resubstitute(network, inputs, expected,
-                                       time_limit=DEFAULT_TIME if resub_time is None else resub_time)
+                                       time_limit=DEFAULT_TIME if resub_time is None else resub_time,
+                                       progress=progress)
         if not np.array_equal(simulate(network, inputs), expected):
             raise BtfError("internal error: the resubstituted circuit differs from the model on its patterns")
     return Circuit(network, extraction, inputs, expected, complete, report)
@@ -171,13 +173,13 @@ def render_checked(net: LogicNetwork, fmt: str, inputs, expected, comment: str |
     return text
 
 
-def export_all(model, dataset, out_dir, resub=False) -> dict:
+def export_all(model, dataset, out_dir, resub=False, progress=None) -> dict:
     """Extract the circuit of ``model``, verify it on ``dataset``, write ``out_dir``/circuit.blif,
     circuit.v, circuit.aag, circuit.aig and circuit.dot, and return the gate statistics (``circuit_stats`` plus
     ``extracted_nodes``, ``patterns``, ``complete_truth_table``, ``resub`` when it ran, and ``files``).
-    ``resub``: as in ``extract_circuit``. Raises NotSolvedError, and writes nothing, when the model does
+    ``resub``, ``progress``: as in ``extract_circuit``. Raises NotSolvedError, and writes nothing, when the model does
     not reproduce the dataset."""
-    circuit = extract_circuit(model, dataset, resub=resub)
+    circuit = extract_circuit(model, dataset, resub=resub, progress=progress)
     comment = circuit.describe()
     texts = {fmt: render_checked(circuit.network, fmt, circuit.inputs, circuit.expected, comment)
              for fmt in FORMATS}
@@ -198,15 +200,16 @@ def export_model(model, dataset, fmt: str, minimise_time: float | None = None, o
     """One netlist of ``model`` in format ``fmt``, checked on ``dataset`` (None: the model's own outputs on
     all inputs): (text, ABC's text or None, report lines). The model is minimised first
     (btflearn.sparsify, ``minimise_time`` seconds, None = its default, 0 = not at all) when the dataset is
-    known, and its circuit shrunk by care-set resubstitution (not with ``minimise_time`` 0). ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports the AIG
-    sizes of the learned circuit, after ABC, and of ABC from the truth table alone (collapse)."""
+    known, and its circuit shrunk by care-set resubstitution (not with ``minimise_time`` 0); ``progress``
+    hears both. ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports
+    the AIG sizes of the learned circuit, after ABC, and of ABC from the truth table alone (collapse)."""
     report = []
     if minimise_time != 0 and dataset is not None:
         from ..sparsify import DEFAULT_TIME_LIMIT, sparsify
         check_solved(model, dataset)
         model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=progress)
         report.append(done.summary())
-    circuit = extract_circuit(model, dataset, resub=minimise_time != 0)
+    circuit = extract_circuit(model, dataset, resub=minimise_time != 0, progress=progress)
     if circuit.resub is not None:
         report.append(circuit.resub.summary())
     report.append(circuit.describe())

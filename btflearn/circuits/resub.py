@@ -707,7 +707,7 @@ ORDERS = ("outputs", "mffc", "inputs")
 
 def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None = DEFAULT_TIME,
                  max_passes: int | None = None, orders=ORDERS, shuffles: int = 4, seed: int = 0,
-                 three_input: bool = True, exact: bool = True, kicks: int = KICKS):
+                 three_input: bool = True, exact: bool = True, kicks: int = KICKS, progress=None):
     """A network equal to ``expected`` on every item of ``inputs`` (N x n, +-1 or bools) and, usually,
     smaller in AIG ANDs than ``net`` (which must reproduce ``expected``), with a ResubReport.
 
@@ -719,7 +719,7 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
     kicks) or after ``max_passes`` passes (None: no limit). ``three_input``: also try functions of three
     divisors; ``exact``: when the greedy passes converge, re-synthesise each node's care function over a
     few divisors as the smallest AIG (SAT, ``btflearn.circuits.exact``). The result is never larger than
-    ``net`` in AIG ANDs."""
+    ``net`` in AIG ANDs. ``progress``: called after every pass with a dict (stage, order, ands, best)."""
     t0 = time.perf_counter()
     inputs = np.asarray(inputs)
     expected = np.asarray(expected)
@@ -751,8 +751,12 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
             report.stopped = "time limit"
             break
         aig = _to_aig(net, input_values, mask) if k else start
+        def step(ands, order=order):
+            if progress is not None:
+                progress(dict(stage="resubstitution", order=order, ands=ands,
+                              best=min(ands, best[0].n_ands() if best else before)))
         aig, accepted, passes, stopped = _passes(aig, order, max_passes, deadline, rng, three_input, exact,
-                                                 kicks)
+                                                 kicks, step)
         report.passes += passes
         if [aig.lval(o) for o in aig.outputs] != targets:
             raise BtfError("internal error: resubstitution changed an output on an item")
@@ -774,7 +778,7 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
 
 
 def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: bool, exact: bool,
-            kicks: int = 0):
+            kicks: int = 0, step=lambda ands: None):
     """Greedy passes over the AND nodes in ``order`` until one changes nothing, then (``exact``) one pass
     of exact synthesis, and again while that helps. Then one pass in random order that also takes
     replacements that save nothing (a kick: it changes the structure, which lets the next greedy passes
@@ -810,6 +814,7 @@ def _passes(aig: Aig, order: str, max_passes: int, deadline, rng, three_input: b
             if kind:
                 accepted[kind] = accepted.get(kind, 0) + 1
                 changed = True
+        step(aig.n_ands())
         if stopped != "converged":
             break
         if mode == "kick":
