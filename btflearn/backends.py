@@ -8,8 +8,8 @@ own memory and work split for the benches.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -161,7 +161,7 @@ class NumbaBackend(Backend):
             return
         zw, zx = self._scratch[1:3]
         zy, g = self._scratch[5:7]
-        for k in np.flatnonzero(~((st.iters == 0) & (st.status == RUNNING))):
+        for k in np.flatnonzero(~restarted(st)):
             for dst, src in ((st.zw, zw), (st.zx, zx), (st.zy, zy), (st.g, g)):
                 dst[k] = src[k].T
 
@@ -169,8 +169,9 @@ class NumbaBackend(Backend):
         T, N, E = st.zw.shape
         V = st.zy.shape[2]
         key = (T, N, E, V, st.zw.dtype)
-        fresh = self._scratch is None or self._scratch[0] != key or self._state is None or self._state() is not st
-        if self._scratch is None or self._scratch[0] != key:
+        new_layout = self._scratch is None or self._scratch[0] != key
+        fresh = new_layout or self._state is None or self._state() is not st
+        if new_layout:
             from .kernels.numba_kernels import PLAN_INT_ROWS, PLAN_ROWS
             dt = st.zw.dtype
             self._scratch = (key,) + tuple(aligned((T, E, N), dt) for _ in range(4)) + tuple(
@@ -179,7 +180,7 @@ class NumbaBackend(Backend):
                 aligned((T, PLAN_INT_ROWS, N), np.int64), aligned((T, N)))
         zw, zx, wa, xa, zy, g, ya, gap_node, pending = self._scratch[1:10]
         self._state = weakref.ref(st)
-        slots = range(T) if fresh else np.flatnonzero((st.iters == 0) & (st.status == RUNNING))
+        slots = range(T) if fresh else np.flatnonzero(restarted(st))
         for k in slots:
             for dst, src in ((zw, st.zw), (zx, st.zx), (zy, st.zy), (g, st.g)):
                 dst[k] = src[k].T
@@ -202,6 +203,12 @@ class NumbaBackend(Backend):
         if self.input_mode != INPUT_DATA:  # the read-out projects the learned input values
             st.zy[:, :, :G.first_btf] = zy[:, :G.first_btf, :].transpose(0, 2, 1)
         return gap_out
+
+
+def restarted(st: SolverState) -> np.ndarray:
+    """Slots the solver (re)started since a backend's last call (iters 0, RUNNING): their start state is
+    on the host, so a backend that keeps its own copy of the state takes it from there."""
+    return (st.iters == 0) & (st.status == RUNNING)
 
 
 def _on_threads(run, T):

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import Backend, KernelSpec
+from .backends import Backend, KernelSpec, restarted
 from .errors import BtfError
-from .kernels.graph import INPUT_DATA, RUNNING
+from .kernels.graph import INPUT_DATA
 
 KERNELS = ("btf_prepare_kernel", "btf_item_pass_kernel", "btf_node_concur_kernel", "btf_weight_update_kernel",
            "btf_close_kernel", "btf_flush_kernel", "btf_trial_kernel")
@@ -125,7 +125,7 @@ class CupyBackend(Backend):
         if self._dev is None:
             return
         cp = self.cp
-        keep = ~((st.iters == 0) & (st.status == RUNNING))  # restarted slots: the host has the new start
+        keep = ~restarted(st)  # restarted slots: the host has the new start
         for key in ("zw", "zx", "zy", "g"):
             getattr(st, key)[keep] = cp.asnumpy(self._dev[key]).transpose(0, 2, 1)[keep]
 
@@ -148,9 +148,9 @@ class CupyBackend(Backend):
             self._state = weakref.ref(st)
             slots = np.arange(T)
         else:  # slots the solver (re)started since the last call, and slots marked dirty
-            restarted = (st.iters == 0) & (st.status == RUNNING)
-            restarted[sorted(k for k in self._dirty if k < T)] = True
-            slots = np.flatnonzero(restarted)
+            upload = restarted(st)
+            upload[sorted(k for k in self._dirty if k < T)] = True
+            slots = np.flatnonzero(upload)
         self._dirty.clear()
         if len(slots):
             self._upload_slots(st, slots)
