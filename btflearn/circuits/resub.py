@@ -121,9 +121,6 @@ class Aig:
         v = self.val[literal >> 1]
         return v ^ self.mask if literal & 1 else v
 
-    def is_and(self, node: int) -> bool:
-        return self.fin[node] is not None
-
     def n_ands(self) -> int:
         return sum(1 for n, f in enumerate(self.fin) if f is not None and self.alive[n])
 
