@@ -73,11 +73,12 @@ def executing(dask_worker):
 
 def test_a_worker_killed_mid_run_loses_no_trial(client):
     data = multiplier(2)
-    kw = dict(max_iter=40_000, seed=1, stop_on_first=False)  # a second or two a trial on one thread
+    # a few seconds a trial on one thread: a trial seen running is still running when the kill lands
+    kw = dict(max_iter=400_000, seed=1, stop_on_first=False)
     pids = client.run(os.getpid)  # worker address -> process id
     box, seen = {}, []
     runner = threading.Thread(target=lambda: box.update(res=fit_distributed(
-        data, UNSOLVABLE, client, trials=4, progress=seen.append, **kw)))
+        data, UNSOLVABLE, client, trials=2, progress=seen.append, **kw)))
     runner.start()
     t_end = time.time() + 30
     while not any(info["running"] for info in seen) and time.time() < t_end:  # a trial is iterating
@@ -88,10 +89,10 @@ def test_a_worker_killed_mid_run_loses_no_trial(client):
     os.kill(pids[victim], signal.SIGKILL)
     runner.join(90)
     res = box["res"]
-    assert [t.trial for t in res.trials] == [0, 1, 2, 3]
-    assert all(t.iterations == 40_000 for t in res.trials)
+    assert [t.trial for t in res.trials] == [0, 1]
+    assert all(t.iterations == 400_000 for t in res.trials)
     assert all(res.workers[k] != victim for k in busy[victim]), (busy, res.workers)  # re-run elsewhere
-    same_trials(res.trials, fit(data, UNSOLVABLE, trials=4, **kw).trials)
+    same_trials(res.trials, fit(data, UNSOLVABLE, trials=2, **kw).trials)
     client.wait_for_workers(2, timeout=30)  # the nanny restarts the killed worker
 
 
