@@ -157,7 +157,7 @@ class _TrialHook:
             raise _Stopped(f"trial {self.trial} stopped by the driver")
         for trial, iters, gap in info["running"]:
             self.worker.log_event(self.topic, dict(trial=int(trial), iters=int(iters), gap=float(gap),
-                                                   best=float(info["best_gap"])))
+                                                   best=float(info["best_gap"]), fit=info.get("fit")))
 
 
 def _run_trial(problem, trial, seed, deadline, stop_name, topic, backend):
@@ -302,7 +302,9 @@ class _DaskRun:
         with self.lock:
             running = sorted((k, m["iters"], m["gap"]) for k, m in self.live.items() if k not in done)
             live_best = [m["best"] for k, m in self.live.items() if k not in done]
+            fits = [m["fit"] for k, m in self.live.items() if k not in done and m.get("fit") is not None]
         self.progress(dict(elapsed=time.perf_counter() - self.t0, running=running, finished=len(self.results),
+                           fit=max(fits, default=None),
                            trials=len(self.trial_ids), solved=sum(r.solved for r in self.results),
                            best_gap=min(live_best + [r.best_gap for r in self.results] + [math.inf]),
                            max_iter=self.problem.settings.max_iter))

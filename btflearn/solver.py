@@ -138,6 +138,7 @@ class Slot:
         self.ticks = _checkpoints(next_tick)
         self.next_tick = next(self.ticks)
         self.last_gap = math.inf
+        self.last_fit = None                   # fraction of items the latest read-out reproduces exactly
         self.solution: Readout | None = None   # the first verified read-out, kept while polishing
         self.polish_until = 0
 
@@ -225,6 +226,7 @@ class InProcessRun:
             row = gap_out[k]
             s.record(int(st.iters[k]), row[row >= 0])
             r = self.readout(k)
+            s.last_fit = float(r.accuracy[1])
             if r.exact and s.solution is None and polish and s.last_gap >= gapstop:
                 s.solution = r  # verified; polish towards a small gap
                 s.polish_until = r.iteration + polish
@@ -258,7 +260,9 @@ class InProcessRun:
 
     def progress_info(self) -> dict:
         live = [(s.trial, int(self.state.iters[k]), s.last_gap) for k, s in enumerate(self.slots) if s is not None]
+        fits = [s.last_fit for s in self.slots if s is not None and s.last_fit is not None]
         return dict(elapsed=time.perf_counter() - self.t0, running=live, finished=len(self.results),
+                    fit=max(fits, default=None),
                     trials=len(self.trial_ids), solved=sum(r.solved for r in self.results),
                     best_gap=min([s.best for s in self.slots if s is not None] +
                                  [r.best_gap for r in self.results] + [math.inf]),

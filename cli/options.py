@@ -134,25 +134,30 @@ class ProgressView:
             self.progress.start()
 
     @staticmethod
-    def describe(info) -> str:
-        """The leading trial's iteration and gap, the best gap, the trials done (and solved)."""
+    def describe(info, width: int | None = None) -> str:
+        """The leading trial's iteration and gap, the best gap, the facts the best running read-out
+        reproduces, the trials done (and solved); the best gap is dropped when ``width`` is too narrow."""
         running = info["running"]
         lead = max(running, key=lambda r: r[1]) if running else None
-        parts = [f"it {lead[1]} gap {lead[2]:.3g}"] if lead else []
-        parts.append(f"best {info['best_gap']:.3g}")
-        parts.append(f"{info['finished']}/{info['trials']} done" + (f" {info['solved']} ok" if info["solved"] else ""))
-        return " ".join(parts)
+        head = [f"it {lead[1]} gap {lead[2]:.3g}"] if lead else []
+        best = [f"best {info['best_gap']:.3g}"]
+        fit = [f"fit {100 * info['fit']:.1f}%"] if info.get("fit") is not None else []
+        done = [f"{info['finished']}/{info['trials']} done" + (f" {info['solved']} ok" if info["solved"] else "")]
+        text = " ".join(head + best + fit + done)
+        if width is not None and len(text) > width:
+            text = " ".join(head + fit + done)
+        return text
 
     def __call__(self, info):
         if self.quiet:
             return
-        text = self.describe(info)
         if self.progress is not None:
+            text = self.describe(info, width=80 - self.LABEL - self.BAR - self.ELAPSED - 3)
             done = max((r[1] for r in info["running"]), default=self.max_iter)
             self.progress.update(self.task, completed=done, status=text)
         elif time.perf_counter() - self.last_line > 10:
             self.last_line = time.perf_counter()
-            click.echo(f"[{info['elapsed']:7.1f} s] {text}", err=True)
+            click.echo(f"[{info['elapsed']:7.1f} s] {self.describe(info, width=80 - 12)}", err=True)
 
     def close(self):
         if self.progress is not None:

@@ -95,10 +95,14 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path):
 
 def test_progress_line_fits_80_columns():
     from btflearn.cli.options import ProgressView
-    text = ProgressView.describe(dict(running=[(15, 1_000_000, 12.3456)], finished=15, trials=16, solved=3,
-                                      best_gap=0.123456, elapsed=1e5))
     view = ProgressView
-    assert view.LABEL + view.BAR + len(text) + view.ELAPSED + 3 <= 80, text
+    width = 80 - view.LABEL - view.BAR - view.ELAPSED - 3
+    info = dict(running=[(15, 1_000_000, 12.3456)], finished=15, trials=16, solved=3, best_gap=0.123456,
+                elapsed=1e5)
+    assert len(view.describe(info, width)) <= width
+    text = view.describe(dict(info, fit=0.99902), width)  # the fit wins over the best gap when narrow
+    assert len(text) <= width and "fit 99.9%" in text and "best" not in text, text
+    assert "best 0.123" in view.describe(dict(info, fit=0.99902)), "room enough: everything"
 
 
 def test_a_first_run_says_it_compiles(monkeypatch):

@@ -51,7 +51,7 @@ def test_eight_restarts_match_the_in_process_run(client):
     assert sorted(dist.workers) == list(range(8))
     assert set(dist.workers.values()) <= set(client.scheduler_info()["workers"])
     assert seen and seen[-1]["finished"] == 8 and seen[-1]["trials"] == 8
-    assert set(seen[-1]) == {"elapsed", "running", "finished", "trials", "solved", "best_gap", "max_iter"}
+    assert set(seen[-1]) == {"elapsed", "running", "finished", "trials", "solved", "best_gap", "max_iter", "fit"}
     if dist.solved:  # the model is a verified solution
         assert dist.model.accuracy(data)[1] == 1.0
 

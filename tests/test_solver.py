@@ -56,6 +56,19 @@ def test_unsolved_run_reports_honestly():
     assert r.exact < 1.0
 
 
+def test_progress_reports_the_fit_of_the_running_read_out():
+    data = multiplier(3)
+    kw = dict(arch="dense:6-12-12-12-6", sigma=5.0, gamma=3e-3, seed=0, trials=1)
+    seen = []
+    fit(data, max_iter=2000, progress=seen.append, **kw)
+    live = [info for info in seen if info["running"]]
+    assert live and all(0.0 <= info["fit"] <= 1.0 for info in live)
+    assert len({info["fit"] for info in live}) > 1  # it moves as the run learns
+    it = live[len(live) // 2]["running"][0][1]
+    at_it = fit(data, max_iter=it, **kw)  # the same trial stopped there: its read-out's exact fraction
+    assert live[len(live) // 2]["fit"] == pytest.approx(at_it.exact)
+
+
 def test_time_limit_stops_a_run():
     data = multiplier(3)
     r = fit(data, arch="6-12-12-12-6", max_iter=10 ** 7, time_limit=0.5, seed=0)
