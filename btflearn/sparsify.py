@@ -11,9 +11,11 @@ exact on every training item:
   (in 2-input gates) of constant, COPY/NOT, AND/OR of 2-4 literals, MAJ3, a threshold gate of 3-4
   inputs with small integer weights, MAJ5, that agrees with the node on its care items (support at most 5,
   the gates the sparsity theorem promises for a large margin);
-* failing that the node keeps its threshold gate, minus every in-edge it can lose without leaving its
-  care items (smallest |w| first); when no node gets cheaper, the widest nodes are removed outright where
-  all their readers can do without them;
+* failing that, the node stays a threshold gate, the narrower of: its own gate minus every in-edge it
+  can lose without leaving its care items (smallest |w| first), and a new gate over the nodes below it,
+  the sparse separator of its care items (btflearn.separator: a reweighted-L1 linear program, which can
+  trade many small weights for a few other inputs); when no node gets cheaper, the widest nodes are
+  removed outright where all their readers can do without them;
 * dead nodes (no path to an output) drop out and give their senders more don't-cares; passes over the
   nodes, outputs first, repeat until nothing changes or the time budget is spent.
 
@@ -412,6 +414,21 @@ def _trim(state: _State, n: int, care: np.ndarray) -> _Gate | None:
     return _Gate("thr", [gate.fanins[j] for j in keep], [weights[j] for j in keep])
 
 
+def _refit(state: _State, n: int, care: np.ndarray, usable: np.ndarray) -> _Gate | None:
+    """A new threshold gate for node n over the used nodes below it with few inputs, agreeing with the
+    node on its care items (the sparse separator of btflearn.separator), or None."""
+    from .separator import sparse_separator
+    if state.observability:
+        cands = [0] + [m for m in range(1, n) if usable[m]]
+    else:   # sampled data: the node keeps to the inputs it learned to read
+        cands = [0] + [f for f, w in zip(state.gates[n].fanins, state.gates[n].weights) if f != 0 and w != 0]
+    w = sparse_separator(state.values[care][:, cands], state.values[care, n], bias=0)
+    if w is None:
+        return None
+    keep = [j for j, m in enumerate(cands) if w[j] != 0 or m == 0]
+    return _Gate("thr", [cands[j] for j in keep], [float(w[j]) for j in keep])
+
+
 def gate_kinds(model: Model, alive_only: bool = True) -> dict:
     """Counts of the gate kinds of a model's nodes as sparsify classifies them (used nodes only)."""
     state = _State(model, np.zeros((1, model.network.n_inputs)) - 1, np.zeros((1, model.network.n_outputs)))
@@ -452,10 +469,11 @@ def _logic_passes(state: _State, deadline, max_passes: int, progress, log: list,
                 continue
             care = state.care(n) if state.observability else np.ones(state.values.shape[0], dtype=bool)
             gate = _cheapest(state, n, care, alive, MAJ5_BUDGET)
+            if (gate is None or gate.cost >= state.gates[n].cost) and state.gates[n].kind == "thr":
+                wide = [g for g in (_trim(state, n, care), _refit(state, n, care, alive)) if g is not None]
+                gate = min(wide, key=lambda g: g.cost, default=None)
             if gate is None or gate.cost >= state.gates[n].cost:
-                gate = _trim(state, n, care) if state.gates[n].kind == "thr" else None
-                if gate is None:
-                    continue
+                continue
             old_gate, old_values = state.gates[n], state.values.copy()
             state.gates[n] = gate
             state.forward(n)
