@@ -36,18 +36,22 @@ def choose_polarity(net: LogicNetwork, output_weight: int = 2) -> LogicNetwork:
     ``~OR(~a, ~b)`` becomes ``AND(a, b)``. An inverted output counts ``output_weight`` references."""
     gates = [list(g.fanins) for g in net.gates]
     outputs = list(net.outputs)
+    readers = {}   # node -> the fanin lists of the gates that read it
+    for fanins in gates:
+        for n in {node_of(f) for f in fanins}:
+            readers.setdefault(n, []).append(fanins)
     for node in range(net.n_nodes - 1, net.first_gate - 1, -1):
         gate = net.gate_of(node)
         if gate.op != "thr" or sum(gate.weights) % 2 == 0:
             continue
-        score = 0
-        for fanins in gates[node - net.first_gate + 1:]:
-            score += sum(1 if f & 1 else -1 for f in fanins if node_of(f) == node)
+        mine = readers.get(node, [])
+        score = sum(1 if f & 1 else -1 for fanins in mine for f in fanins if node_of(f) == node)
         score += sum(output_weight if o & 1 else -output_weight for o in outputs if node_of(o) == node)
         if score <= 0:
             continue
-        gates[node - net.first_gate] = [negate(f) for f in gates[node - net.first_gate]]
-        for fanins in gates[node - net.first_gate + 1:]:
+        own = gates[node - net.first_gate]
+        own[:] = [negate(f) for f in own]   # in place: the readers index holds these lists
+        for fanins in mine:
             fanins[:] = [negate(f) if node_of(f) == node else f for f in fanins]
         outputs = [negate(o) if node_of(o) == node else o for o in outputs]
     out = net.copy()
