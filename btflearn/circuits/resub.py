@@ -9,6 +9,7 @@ below that compare many signals at once use numpy uint64 words). Then, for each 
   transitive fanout, only along nodes whose value actually changes). On every other item, and on input
   patterns that are not items, g's value is free;
 * its divisors: the inputs and every node outside g's transitive fanout (using one cannot make a cycle);
+  in a large network only a window of them: the inputs and the nearest nodes of g's transitive fanin;
 * a cheaper function of divisors that agrees with g on its care items: a constant, a divisor or its
   complement (no new node), an AND/OR of two divisor literals (1 node), an AND/OR of three literals or
   an AND of a literal with an OR of two (2 nodes), the XOR of two divisors (3 nodes), and the smallest
@@ -44,6 +45,7 @@ from .simulate import pack
 MAX_PAIR = 256        # literals kept for the pairwise (1-node) search
 MAX_TRIPLE = 48       # literals kept for the 2-node searches
 MAX_SUPPORT3 = 24     # divisors near g kept for the 3-input formula and XOR searches
+MAX_DIVISORS = 600    # window: in larger networks a node's divisors are the nearest of its fanin cone
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 60.0   # seconds
@@ -843,6 +845,12 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
     allowed[0] = False
     allowed[list(fanout)] = False
     divs = np.flatnonzero(allowed)
+    if len(divs) > MAX_DIVISORS:   # the searches scan every divisor: a window keeps a node's cost bounded
+        window = np.zeros_like(allowed)
+        window[[d for d in _tfi(aig, g, 4 * MAX_DIVISORS) if allowed[d]][:MAX_DIVISORS]] = True
+        window[1:1 + aig.n_inputs] = allowed[1:1 + aig.n_inputs]
+        allowed = window
+        divs = np.flatnonzero(allowed)
     mffc = aig.freed(g)
     if exact:
         if mffc < 2:
