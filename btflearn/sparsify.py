@@ -14,7 +14,7 @@ exact on every training item:
 * failing that, the node stays a threshold gate, the narrower of: its own gate minus every in-edge it
   can lose without leaving its care items (smallest |w| first), and a new gate over the nodes below it,
   the sparse separator of its care items (btflearn.separator: a reweighted-L1 linear program, which can
-  trade many small weights for a few other inputs); when no node gets cheaper, the widest nodes are
+  trade many small weights for a few other inputs; complete truth tables only); when no node gets cheaper, the widest nodes are
   removed outright where all their readers can do without them;
 * dead nodes (no path to an output) drop out and give their senders more don't-cares; passes over the
   nodes, outputs first, repeat until nothing changes or the time budget is spent.
@@ -418,10 +418,11 @@ def _refit(state: _State, n: int, care: np.ndarray, usable: np.ndarray) -> _Gate
     """A new threshold gate for node n over the used nodes below it with few inputs, agreeing with the
     node on its care items (the sparse separator of btflearn.separator), or None."""
     from .separator import sparse_separator
-    if state.observability:
-        cands = [0] + [m for m in range(1, n) if usable[m]]
-    else:   # sampled data: the node keeps to the inputs it learned to read
-        cands = [0] + [f for f, w in zip(state.gates[n].fanins, state.gates[n].weights) if f != 0 and w != 0]
+    if not state.observability:
+        # sampled data: a new gate also decides every unseen input, and did so worse (3-layer AND/OR
+        # teacher, N=128: 77.1% per-bit on test items with re-fits vs 78.5% without, read-out 79.6%)
+        return None
+    cands = [0] + [m for m in range(1, n) if usable[m]]
     w = sparse_separator(state.values[care][:, cands], state.values[care, n], bias=0)
     if w is None:
         return None
