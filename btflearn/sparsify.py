@@ -14,8 +14,8 @@ exact on every training item:
 * failing that, the node stays a threshold gate, the narrower of: its own gate minus every in-edge it
   can lose without leaving its care items (smallest |w| first), and a new gate over the nodes below it,
   the sparse separator of its care items (btflearn.separator: a reweighted-L1 linear program, which can
-  trade many small weights for a few other inputs; complete truth tables only); when no node gets cheaper, the widest nodes are
-  removed outright where all their readers can do without them;
+  trade many small weights for a few other inputs; complete truth tables only); when no node gets
+  cheaper, the widest nodes are removed outright where all their readers can do without them;
 * dead nodes (no path to an output) drop out and give their senders more don't-cares; passes over the
   nodes, outputs first, repeat until nothing changes or the time budget is spent.
 
