@@ -124,7 +124,7 @@ def test_verify_prove_with_tools(circ_model_file, tmp_path, capsys):
     assert code == 0 and "PROVED: yosys" in out
 
 
-@pytest.mark.skipif(eda.find_abc() is None, reason="ABC (berkeley-abc) is not on PATH")
+@pytest.mark.needs_tool("abc")
 def test_export_optimize_keeps_learning_and_abc_apart(circ_model_file, tmp_path, capsys):
     target = tmp_path / "c.blif"
     code, out, _ = run(["export", circ_model_file, "--optimize", "--no-minimise", "-o", target], capsys)
