@@ -219,3 +219,31 @@ def test_wide_threshold_gates_decompose_through_an_adder():
     patterns = rng.integers(0, 2, size=(4000, 24)).astype(bool)
     assert np.array_equal(simulate(two, patterns), simulate(net, patterns))
     assert np.array_equal(simulate(to_aig(net), patterns), simulate(net, patterns))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_choose_polarity_keeps_the_function_and_flips_gates_read_complemented(seed):
+    from btflearn.circuits.ir import node_of
+    from btflearn.circuits.simplify import choose_polarity
+    net = random_network(seed, n_gates=40)
+    out = choose_polarity(net)
+    patterns = all_patterns(net.n_inputs)
+    assert np.array_equal(simulate(out, patterns), simulate(net, patterns))
+    # a self-dual gate read complemented more often than not (outputs count twice) ends up read plain
+    for node in range(out.first_gate, out.n_nodes):
+        gate = out.gate_of(node)
+        if gate.op != "thr" or sum(gate.weights) % 2 == 0:
+            continue
+        reads = [f for g in out.gates for f in g.fanins if node_of(f) == node]
+        reads += [o for o in out.outputs if node_of(o) == node] * 2
+        assert sum(1 if f & 1 else -1 for f in reads) <= 0
+
+
+def test_choose_polarity_turns_an_inverted_or_of_inverted_inputs_into_and():
+    from btflearn.circuits.simplify import choose_polarity
+    net = LogicNetwork(2)
+    g = net.add_or(negate(net.input_lit(0)), negate(net.input_lit(1)))
+    net.add_output(negate(g), "y")
+    out = choose_polarity(net)
+    assert out.outputs == [g] and out.gate_of(g >> 1).kind == "and"
+    assert set(out.gate_of(g >> 1).fanins) >= {net.input_lit(0), net.input_lit(1)}
