@@ -7,7 +7,8 @@ from btflearn.circuits import LogicNetwork, export_all, extract_circuit, simulat
 from btflearn.circuits.decompose import to_aig
 from btflearn.circuits.exact import smallest_aig
 from btflearn.circuits.ir import CONST0
-from btflearn.circuits.resub import Aig, _to_aig, resubstitute
+from btflearn.circuits.care_aig import Aig, aig_of
+from btflearn.circuits.resub import resubstitute
 from btflearn.circuits.simulate import all_patterns
 from btflearn.errors import BtfError
 from btflearn.tasks import multiplier
@@ -57,7 +58,7 @@ def test_care_set_leaves_out_items_where_a_gate_is_not_observed():
     net.add_output(net.add_and(g, x2), "y")
     patterns = all_patterns(3)
     values = [int("".join("1" if b else "0" for b in patterns[::-1, j]), 2) for j in range(3)]
-    aig = _to_aig(net, values, (1 << 8) - 1)
+    aig = aig_of(net, values, (1 << 8) - 1)
     assert isinstance(aig, Aig)
     node_g = aig.outputs[0] >> 1
     node_g = next(n for n in range(len(aig.fin)) if aig.fin[n] is not None and n != node_g)

@@ -3,7 +3,8 @@
 The network is decomposed into an and-inverter graph (2-input ANDs, NOT free: the unit ABC counts) and
 every signal is simulated on every item as one bit-vector (a Python int, bit i = item i: word-wide bit
 operations without numpy's per-call overhead, which dominates for a few words per signal; the searches
-below that compare many signals at once use numpy uint64 words). Then, for each AND node g in turn:
+below that compare many signals at once use numpy uint64 words; btflearn.circuits.care_aig). Then, for
+each AND node g in turn:
 
 * its care set: the items on which flipping g changes some output (the flip is propagated through g's
   transitive fanout, only along nodes whose value actually changes). On every other item, and on input
@@ -29,7 +30,6 @@ simulated on every item and must reproduce them exactly (anything else is an int
 """
 from __future__ import annotations
 
-import heapq
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -38,8 +38,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import BtfError
-from .decompose import to_aig
-from .ir import CONST0, LogicNetwork, node_of
+from .care_aig import Aig, aig_of, bits_to_int, network_of, tfi
+from .ir import LogicNetwork
 from .simulate import pack
 
 MAX_PAIR = 256        # literals kept for the pairwise (1-node) search
@@ -71,263 +71,6 @@ class ResubReport:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.accepted.items())) or "none"
         return (f"resubstitution in {self.seconds:.1f} s ({self.passes} passes, {self.stopped}): AIG ANDs "
                 f"{self.ands_before} -> {self.ands_after} (best order: {self.order}); replacements: {kinds}")
-
-
-def _bits_to_int(words: np.ndarray) -> int:
-    return int.from_bytes(np.ascontiguousarray(words, dtype="<u8").tobytes(), "little")
-
-
-class Aig:
-    """A mutable AIG with simulation values: node 0 is False, 1..n the inputs, then AND nodes (any
-    order; levels keep simulation topological). Literals are 2 * node + complement."""
-
-    def __init__(self, n_inputs: int, input_values, mask: int):
-        self.n_inputs = n_inputs
-        self.mask = mask
-        self.fin = [None] * (1 + n_inputs)          # (a, b) literals of AND nodes
-        self.val = [0] + [int(v) & mask for v in input_values]
-        self.lev = [0] * (1 + n_inputs)
-        self.fout = [set() for _ in range(1 + n_inputs)]
-        self.oref = [0] * (1 + n_inputs)
-        self.alive = [True] * (1 + n_inputs)
-        self.table = {}
-        self.outputs = []
-        # numpy mirrors for the searches that compare a node with every divisor at once
-        self.n_words = max(1, (mask.bit_length() + 63) // 64)
-        self.words = np.zeros((2 * len(self.fin) + 16, self.n_words), dtype=np.uint64)
-        self.live = np.zeros(self.words.shape[0], dtype=bool)
-        for n, v in enumerate(self.val):
-            self._store(n, v)
-        self.live[:len(self.fin)] = True
-
-    def _store(self, n: int, v: int):
-        if n >= self.words.shape[0]:
-            grow = self.words.shape[0]
-            self.words = np.concatenate([self.words, np.zeros_like(self.words[:grow])])
-            self.live = np.concatenate([self.live, np.zeros(grow, dtype=bool)])
-        self.words[n] = np.frombuffer(v.to_bytes(8 * self.n_words, "little"), dtype="<u8")
-
-    def copy(self) -> "Aig":
-        out = Aig.__new__(Aig)
-        out.n_inputs, out.mask = self.n_inputs, self.mask
-        out.fin, out.val, out.lev, out.oref, out.alive = (list(self.fin), list(self.val), list(self.lev),
-                                                          list(self.oref), list(self.alive))
-        out.fout = [set(f) for f in self.fout]
-        out.table = dict(self.table)
-        out.n_words, out.words, out.live = self.n_words, self.words.copy(), self.live.copy()
-        out.outputs = list(self.outputs)
-        return out
-
-    # -- basic access ------------------------------------------------------------------------------
-    def lval(self, literal: int) -> int:
-        v = self.val[literal >> 1]
-        return v ^ self.mask if literal & 1 else v
-
-    def n_ands(self) -> int:
-        return sum(1 for n, f in enumerate(self.fin) if f is not None and self.alive[n])
-
-    def refs(self, node: int) -> int:
-        return len(self.fout[node]) + self.oref[node]
-
-    # -- construction ------------------------------------------------------------------------------
-    @staticmethod
-    def _trivial(a: int, b: int):
-        if a > b:
-            a, b = b, a
-        if a == CONST0 or a == b ^ 1:
-            return CONST0
-        if a == 1 or a == b:
-            return b
-        return None
-
-    def lookup(self, a: int, b: int):
-        """The literal of AND(a, b) if it is trivial or already exists, else None."""
-        t = self._trivial(a, b)
-        if t is not None:
-            return t
-        n = self.table.get((min(a, b), max(a, b)))
-        return 2 * n if n is not None else None
-
-    def add_and(self, a: int, b: int) -> int:
-        found = self.lookup(a, b)
-        if found is not None:
-            return found
-        a, b = min(a, b), max(a, b)
-        n = len(self.fin)
-        self.fin.append((a, b))
-        self.val.append(self.lval(a) & self.lval(b))
-        self.lev.append(1 + max(self.lev[a >> 1], self.lev[b >> 1]))
-        self.fout.append(set())
-        self.oref.append(0)
-        self.alive.append(True)
-        self._store(n, self.val[n])
-        self.live[n] = True
-        self.fout[a >> 1].add(n)
-        self.fout[b >> 1].add(n)
-        self.table[(a, b)] = n
-        return 2 * n
-
-    def add_output(self, literal: int):
-        self.outputs.append(literal)
-        self.oref[literal >> 1] += 1
-
-    # -- structure ---------------------------------------------------------------------------------
-    def tfo(self, g: int) -> set:
-        seen = {g}
-        stack = [g]
-        while stack:
-            for m in self.fout[stack.pop()]:
-                if m not in seen:
-                    seen.add(m)
-                    stack.append(m)
-        return seen
-
-    def freed(self, g: int, keep=()) -> int:
-        """How many AND nodes die when g loses its fanouts, ``keep`` (nodes) held alive."""
-        return len(self.cone(g, keep))
-
-    def cone(self, g: int, keep=()) -> set:
-        """The AND nodes that die when g loses its fanouts (its maximum fanout-free cone), ``keep``
-        held alive."""
-        keep = set(keep)
-        if g in keep:
-            return set()
-        dec = {}
-        dead, stack = {g}, [g]
-        while stack:
-            n = stack.pop()
-            for f in self.fin[n]:
-                m = f >> 1
-                if self.fin[m] is None or m in keep:
-                    continue
-                dec[m] = dec.get(m, 0) + 1
-                if dec[m] == self.refs(m):
-                    dead.add(m)
-                    stack.append(m)
-        return dead
-
-    def _kill(self, n: int):
-        stack = [n]
-        while stack:
-            n = stack.pop()
-            if not self.alive[n] or self.fin[n] is None or self.refs(n):
-                continue
-            self.alive[n] = False
-            self.live[n] = False
-            a, b = self.fin[n]
-            if self.table.get((a, b)) == n:
-                del self.table[(a, b)]
-            for f in (a, b):
-                self.fout[f >> 1].discard(n)
-                stack.append(f >> 1)
-
-    def replace(self, g: int, r: int):
-        """Every reader of node g reads literal r instead (r must not depend on g); dead logic goes,
-        trivial and duplicate readers are merged, levels and values of the fanout are updated."""
-        subst = {g: r}      # node -> the literal that replaces it (chains resolved by ``resolve``)
-        if self.table.get(self.fin[g]) == g:
-            # g only agrees with r on its care set: no reader may be merged into g
-            del self.table[self.fin[g]]
-
-        def resolve(literal):
-            while literal >> 1 in subst:
-                literal = subst[literal >> 1] ^ (literal & 1)
-            return literal
-
-        work, touched = [g], set()
-        while work:
-            old = work.pop()
-            new = resolve(2 * old)
-            for i, o in enumerate(self.outputs):
-                if o >> 1 == old:
-                    self.outputs[i] = new ^ (o & 1)
-                    self.oref[new >> 1] += 1
-            self.oref[old] = 0
-            for n in list(self.fout[old]):
-                if n in subst:
-                    continue  # replaced itself: its readers move when it is processed
-                a, b = self.fin[n]
-                if self.table.get((a, b)) == n:
-                    del self.table[(a, b)]
-                self.fout[a >> 1].discard(n)
-                self.fout[b >> 1].discard(n)
-                a, b = resolve(a), resolve(b)
-                a, b = min(a, b), max(a, b)
-                self.fin[n] = (a, b)
-                self.fout[a >> 1].add(n)
-                self.fout[b >> 1].add(n)
-                t = self._trivial(a, b)
-                m = self.table.get((a, b), n)
-                if t is None and m != n and m not in subst:
-                    t = 2 * m
-                if t is not None:
-                    subst[n] = t
-                    work.append(n)
-                else:
-                    self.table[(a, b)] = n
-                touched.add(n)
-        for old in subst:  # only now, when no reader is left anywhere
-            self._kill(old)
-        touched = [n for n in touched if self.alive[n] and n not in subst]
-        self._relevel(touched)
-        self._resimulate(touched)
-
-    def _relevel(self, start):
-        stack = list(start)
-        while stack:
-            n = stack.pop()
-            a, b = self.fin[n]
-            lev = 1 + max(self.lev[a >> 1], self.lev[b >> 1])
-            if lev != self.lev[n]:
-                self.lev[n] = lev
-                stack.extend(self.fout[n])
-
-    def _resimulate(self, start):
-        heap = [(self.lev[n], n) for n in set(start)]
-        heapq.heapify(heap)
-        queued = set(start)
-        while heap:
-            _, n = heapq.heappop(heap)
-            queued.discard(n)
-            a, b = self.fin[n]
-            v = self.lval(a) & self.lval(b)
-            if v != self.val[n]:
-                self.val[n] = v
-                self._store(n, v)
-                for m in self.fout[n]:
-                    if m not in queued:
-                        queued.add(m)
-                        heapq.heappush(heap, (self.lev[m], m))
-
-    # -- observability -----------------------------------------------------------------------------
-    def care(self, g: int) -> int:
-        """Items on which flipping node g changes some output."""
-        new = {g: self.val[g] ^ self.mask}
-        heap = [(self.lev[m], m) for m in self.fout[g]]
-        heapq.heapify(heap)
-        queued = set(self.fout[g])
-        while heap:
-            _, n = heapq.heappop(heap)
-            a, b = self.fin[n]
-            va = new.get(a >> 1, self.val[a >> 1])
-            vb = new.get(b >> 1, self.val[b >> 1])
-            if a & 1:
-                va ^= self.mask
-            if b & 1:
-                vb ^= self.mask
-            v = va & vb
-            if v != self.val[n]:
-                new[n] = v
-                for m in self.fout[n]:
-                    if m not in queued:
-                        queued.add(m)
-                        heapq.heappush(heap, (self.lev[m], m))
-        care = 0
-        for o in self.outputs:
-            n = o >> 1
-            if n in new:
-                care |= new[n] ^ self.val[n]
-        return care & self.mask
 
 
 # -- small AND formulas of all 3-input functions ----------------------------------------------------
@@ -462,7 +205,7 @@ class _LiteralsOf:
 
 def _tfi_allowed(aig: Aig, g: int, allowed, limit: int) -> list:
     """Divisors (``allowed[d]``) from g's fanin cone, nearest first, then the inputs."""
-    out = [d for d in _tfi(aig, g, 4 * limit) if allowed[d]][:limit]
+    out = [d for d in tfi(aig, g, 4 * limit) if allowed[d]][:limit]
     return out + [j for j in range(1, 1 + aig.n_inputs) if j not in out]
 
 
@@ -558,7 +301,7 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, thr
 def _three_input(aig, g, care, allowed, budget):
     """Functions of three divisors (nearest in g's fanin cone first) that agree with g on its care items,
     cheapest formula first."""
-    pick = [d for d in _tfi(aig, g, 4 * MAX_SUPPORT3) if allowed[d]][:MAX_SUPPORT3]
+    pick = [d for d in tfi(aig, g, 4 * MAX_SUPPORT3) if allowed[d]][:MAX_SUPPORT3]
     if len(pick) < 3:
         return
     n_items = aig.mask.bit_length()
@@ -655,51 +398,7 @@ def _exact(aig: Aig, g: int, care: int, allowed: set, max_gates: int):
     return lit_expr(program.out)
 
 
-def _tfi(aig: Aig, g: int, limit: int) -> list:
-    """Nodes of g's transitive fanin, nearest first (breadth first), at most ``limit``."""
-    seen, order, queue = {g}, [], [g]
-    while queue and len(order) < limit:
-        nxt = []
-        for n in queue:
-            if aig.fin[n] is None:
-                continue
-            for f in aig.fin[n]:
-                m = f >> 1
-                if m not in seen and m != 0:
-                    seen.add(m)
-                    order.append(m)
-                    nxt.append(m)
-        queue = nxt
-    return order[:limit]
-
-
 # -- the driver ------------------------------------------------------------------------------------
-
-def _to_aig(net: LogicNetwork, input_values, mask) -> Aig:
-    src = to_aig(net)
-    aig = Aig(net.n_inputs, input_values, mask)
-    mapping = list(range(0, 2 * (1 + net.n_inputs), 2))
-    for gate in src.gates:
-        a, b = [mapping[node_of(f)] ^ (f & 1) for f in gate.inputs()]
-        mapping.append(aig.add_and(a, b))
-    for o in src.outputs:
-        aig.add_output(mapping[node_of(o)] ^ (o & 1))
-    return aig
-
-
-def _from_aig(aig: Aig, like: LogicNetwork) -> LogicNetwork:
-    from .simplify import simplify
-    out = like.like()
-    order = sorted((n for n in range(len(aig.fin)) if aig.fin[n] is not None and aig.alive[n]),
-                   key=lambda n: (aig.lev[n], n))
-    mapping = {n: 2 * n for n in range(1 + aig.n_inputs)}
-    for n in order:
-        a, b = aig.fin[n]
-        mapping[n] = out.add_and(mapping[a >> 1] ^ (a & 1), mapping[b >> 1] ^ (b & 1))
-    for o, name in zip(aig.outputs, like.output_names):
-        out.add_output(mapping[o >> 1] ^ (o & 1), name)
-    return simplify(out)
-
 
 ORDERS = ("outputs", "mffc", "inputs")
 
@@ -734,9 +433,9 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
     n_items = bits_in.shape[0]
     mask = (1 << n_items) - 1
     in_words = pack(bits_in)
-    input_values = [_bits_to_int(in_words[j]) for j in range(net.n_inputs)]
-    targets = [_bits_to_int(w) for w in pack(bits_out)] if net.n_outputs else []
-    start = _to_aig(net, input_values, mask)
+    input_values = [bits_to_int(in_words[j]) for j in range(net.n_inputs)]
+    targets = [bits_to_int(w) for w in pack(bits_out)] if net.n_outputs else []
+    start = aig_of(net, input_values, mask)
     if [start.lval(o) for o in start.outputs] != targets:
         raise BtfError("resubstitution needs a circuit that reproduces its items; this one does not")
     before = start.n_ands()
@@ -749,7 +448,7 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
         if k and deadline is not None and time.perf_counter() > deadline:
             report.stopped = "time limit"
             break
-        aig = _to_aig(net, input_values, mask) if k else start
+        aig = aig_of(net, input_values, mask) if k else start
         def step(ands, order=order):
             if progress is not None:
                 progress(dict(stage="resubstitution", order=order, ands=ands,
@@ -765,7 +464,7 @@ def resubstitute(net: LogicNetwork, inputs, expected, time_limit: float | None =
             report.stopped = stopped
             break
     aig, report.accepted, report.order = best
-    result = _from_aig(aig, net)
+    result = network_of(aig, net)
     from .simulate import simulate
     if not np.array_equal(simulate(result, bits_in) > 0, bits_out):
         raise BtfError("internal error: the resubstituted circuit does not reproduce its items")
@@ -847,7 +546,7 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
     divs = np.flatnonzero(allowed)
     if len(divs) > MAX_DIVISORS:   # the searches scan every divisor: a window keeps a node's cost bounded
         window = np.zeros_like(allowed)
-        window[[d for d in _tfi(aig, g, 4 * MAX_DIVISORS) if allowed[d]][:MAX_DIVISORS]] = True
+        window[[d for d in tfi(aig, g, 4 * MAX_DIVISORS) if allowed[d]][:MAX_DIVISORS]] = True
         window[1:1 + aig.n_inputs] = allowed[1:1 + aig.n_inputs]
         allowed = window
         divs = np.flatnonzero(allowed)
