@@ -86,7 +86,7 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
     """Write a fit's outputs: model.json, result.json (``report``, completed here with the circuit and
     minimisation statistics) and, for a solved model whose circuit can be written, the minimised model
     (unless ``minimise_time`` is 0) and its verified netlists (shrunk by care-set resubstitution, unless
-    ``minimise_time`` is 0). With a ``test`` set, the minimised model's
+    ``minimise_time`` is 0; each stage gets ``minimise_time`` seconds, None = 60). With a ``test`` set, the minimised model's
     test accuracy is reported beside the read-out's. ``note(text)`` hears why no circuit was written;
     ``progress`` gets the minimisation's steps. Returns the file names."""
     from .circuits import export_all, no_circuit_reason
@@ -116,7 +116,8 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
                     report["minimise"] = done.to_dict()
                     if test is not None:
                         report["minimise"]["test_per_bit"], report["minimise"]["test_exact"] = model.accuracy(test)
-                report["circuit"] = export_all(model, data, folder, resub=minimise_time != 0, progress=progress)
+                report["circuit"] = export_all(model, data, folder, resub=minimise_time != 0, progress=progress,
+                                               resub_time=minimise_time or None)
                 report["circuit"]["files"] = {k: str(out / Path(v).name)
                                               for k, v in report["circuit"].get("files", {}).items()}
         write_result(folder, report)

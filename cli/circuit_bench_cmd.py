@@ -16,7 +16,8 @@ import click
               help="Use this model.json for TASK instead of solving (repeatable).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver and data seed.")
 @click.option("--minimise-time", type=click.FloatRange(min=0.1), default=None, metavar="S",
-              help="Minimisation budget per task in seconds [default: btflearn.sparsify.DEFAULT_TIME_LIMIT].")
+              help="Time budget in seconds of each minimisation stage per task: the network, then its "
+                   "circuit (resubstitution) [default: 60].")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rows as JSON here.")
 def circuit_bench(tasks, models, seed, minimise_time, json_out):

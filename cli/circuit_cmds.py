@@ -82,7 +82,8 @@ def _check_writable(path: Path):
 @click.option("--minimise/--no-minimise", default=True, show_default=True, help="Make the model sparse first "
               "(btflearn.sparsify: small gates, still exact on every item); needs the truth table (task or data).")
 @click.option("--minimise-time", type=click.FloatRange(min=0.1), default=None, metavar="S",
-              help="Time budget of the minimisation in seconds [default: btflearn.sparsify.DEFAULT_TIME_LIMIT].")
+              help="Time budget in seconds of each minimisation stage: the network, then its circuit "
+                   "(resubstitution) [default: 60].")
 @click.option("--task", type=click.Choice(TASKS), help="Truth table to extract over and verify against "
               "(default: the model's own task when its name says so, else all inputs of the model).")
 @click.option("--bits", type=int, help="Operand width for --task multiplier.")

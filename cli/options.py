@@ -92,7 +92,9 @@ def solver_options(specs=None, writes_circuit: bool = True):
                                   "exact (btflearn.sparsify); model.json keeps the read-out, model.min.json "
                                   "the minimised model the circuit is made of."),
                 click.option("--minimise-time", type=click.FloatRange(0, min_open=True), default=None,
-                             show_default="60", metavar="S", help="Time budget of the minimisation in seconds."),
+                             show_default="60", metavar="S",
+                             help="Time budget in seconds of each minimisation stage: the network, then its "
+                                  "circuit (resubstitution)."),
             ]
         for opt in reversed(opts):
             f = opt(f)

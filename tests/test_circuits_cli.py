@@ -136,3 +136,16 @@ def test_export_optimize_keeps_learning_and_abc_apart(circ_model_file, tmp_path,
     for path in (target, tmp_path / "c.abc.blif"):   # btflearn's circuit and ABC's, both verified
         assert np.array_equal(simulate(read_netlist(path), data.inputs), data.outputs)
     assert eda.aig_ands(read_netlist(target)) == learned
+
+
+def test_minimise_time_bounds_both_stages(tmp_path, capsys):
+    # the 3x3 read-out takes tens of seconds to minimise and resubstitute in full: a short budget stops both
+    out = tmp_path / "m3"
+    code, _, err = run(["solve", "multiplier", "--bits", "3", "--seed", "0", "--minimise-time", "0.5",
+                        "--out", out, "--quiet"], capsys)
+    assert code == 0, err
+    result = json.loads((out / "result.json").read_text())
+    assert result["minimise"]["stopped"] == "time limit" and result["minimise"]["seconds"] < 5
+    resub = result["circuit"]["resub"]
+    assert resub["stopped"] == "time limit" and resub["seconds"] < 5 and resub["ands_after"] <= resub["ands_before"]
+    assert np.array_equal(simulate(read_netlist(out / "circuit.blif"), multiplier(3).inputs), multiplier(3).outputs)

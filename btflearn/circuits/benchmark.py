@@ -91,7 +91,7 @@ def bench_row(task: BenchTask, model=None, minimise_time: float | None = None, s
     row["minimise"] = report.summary()
     circuit = extract_circuit(small, task.dataset).network
     t0 = time.perf_counter()
-    resubbed = extract_circuit(small, task.dataset, resub=True)
+    resubbed = extract_circuit(small, task.dataset, resub=True, resub_time=minimise_time)
     row["resub_seconds"] = round(time.perf_counter() - t0, 2)
     _check(task.reference, task.dataset, "reference circuit")
     for key, net in (("learned", raw), ("minimised", circuit), ("resub", resubbed.network),

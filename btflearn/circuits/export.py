@@ -173,13 +173,13 @@ def render_checked(net: LogicNetwork, fmt: str, inputs, expected, comment: str |
     return text
 
 
-def export_all(model, dataset, out_dir, resub=False, progress=None) -> dict:
+def export_all(model, dataset, out_dir, resub=False, progress=None, resub_time: float | None = None) -> dict:
     """Extract the circuit of ``model``, verify it on ``dataset``, write ``out_dir``/circuit.blif,
     circuit.v, circuit.aag, circuit.aig and circuit.dot, and return the gate statistics (``circuit_stats`` plus
     ``extracted_nodes``, ``patterns``, ``complete_truth_table``, ``resub`` when it ran, and ``files``).
-    ``resub``, ``progress``: as in ``extract_circuit``. Raises NotSolvedError, and writes nothing, when the model does
-    not reproduce the dataset."""
-    circuit = extract_circuit(model, dataset, resub=resub, progress=progress)
+    ``resub``, ``resub_time``, ``progress``: as in ``extract_circuit``. Raises NotSolvedError, and writes nothing,
+    when the model does not reproduce the dataset."""
+    circuit = extract_circuit(model, dataset, resub=resub, resub_time=resub_time, progress=progress)
     comment = circuit.describe()
     texts = {fmt: render_checked(circuit.network, fmt, circuit.inputs, circuit.expected, comment)
              for fmt in FORMATS}
@@ -200,8 +200,8 @@ def export_model(model, dataset, fmt: str, minimise_time: float | None = None, o
     """One netlist of ``model`` in format ``fmt``, checked on ``dataset`` (None: the model's own outputs on
     all inputs): (text, ABC's text or None, report lines). The model is minimised first
     (btflearn.sparsify, ``minimise_time`` seconds, None = its default, 0 = not at all) when the dataset is
-    known, and its circuit shrunk by care-set resubstitution (not with ``minimise_time`` 0); ``progress``
-    hears both. ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports
+    known, and its circuit shrunk by care-set resubstitution (as long again; not with ``minimise_time``
+    0); ``progress`` hears both. ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports
     the AIG sizes of the learned circuit, after ABC, and of ABC from the truth table alone (collapse)."""
     report = []
     if minimise_time != 0 and dataset is not None:
@@ -209,7 +209,8 @@ def export_model(model, dataset, fmt: str, minimise_time: float | None = None, o
         check_solved(model, dataset)
         model, done = sparsify(model, dataset, time_limit=minimise_time or DEFAULT_TIME_LIMIT, progress=progress)
         report.append(done.summary())
-    circuit = extract_circuit(model, dataset, resub=minimise_time != 0, progress=progress)
+    circuit = extract_circuit(model, dataset, resub=minimise_time != 0, resub_time=minimise_time or None,
+                              progress=progress)
     if circuit.resub is not None:
         report.append(circuit.resub.summary())
     report.append(circuit.describe())
