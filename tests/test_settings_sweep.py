@@ -192,7 +192,7 @@ def test_cli_errors():
         (["--seeds", "0,0"], "listed twice"),
         (["--arch", "4-4-4-4,4-4-8"], "inputs and 8 outputs"),
         (["--beta", "0"], "beta must be a positive number"),
-        (["--bits", "5"], "no default architecture for 5 bits: give --arch"),
+        (["--bits", "6"], "no default architecture for 6 bits: give --arch"),
     ]
     for extra, message in cases:
         r = runner.invoke(cli, base + extra)
