@@ -86,9 +86,9 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
     """Write a fit's outputs: model.json, result.json (``report``, completed here with the circuit and
     minimisation statistics) and, for a solved model whose circuit can be written, the minimised model
     (unless ``minimise_time`` is 0) and its verified netlists (shrunk by care-set resubstitution, unless
-    ``minimise_time`` is 0; each stage gets ``minimise_time`` seconds, None = 60). With a ``test`` set, the minimised model's
-    test accuracy is reported beside the read-out's. ``note(text)`` hears why no circuit was written;
-    ``progress`` gets the minimisation's steps. Returns the file names."""
+    ``minimise_time`` is 0; each stage gets ``minimise_time`` seconds, None = 60). With a ``test`` set,
+    the minimised model's test accuracy is reported beside the read-out's. ``note(text)`` hears why no
+    circuit was written; ``progress`` gets the minimisation's steps. Returns the file names."""
     from .circuits import export_all, no_circuit_reason
     from .dataset import Dataset
     from .report import write_result

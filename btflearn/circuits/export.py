@@ -201,8 +201,9 @@ def export_model(model, dataset, fmt: str, minimise_time: float | None = None, o
     all inputs): (text, ABC's text or None, report lines). The model is minimised first
     (btflearn.sparsify, ``minimise_time`` seconds, None = its default, 0 = not at all) when the dataset is
     known, and its circuit shrunk by care-set resubstitution (as long again; not with ``minimise_time``
-    0); ``progress`` hears both. ``optimize`` also runs the circuit through ABC without collapse, checks it, and reports
-    the AIG sizes of the learned circuit, after ABC, and of ABC from the truth table alone (collapse)."""
+    0); ``progress`` hears both. ``optimize`` also runs the circuit through ABC without collapse, checks
+    it, and reports the AIG sizes of the learned circuit, after ABC, and of ABC from the truth table
+    alone (collapse)."""
     report = []
     if minimise_time != 0 and dataset is not None:
         from ..sparsify import DEFAULT_TIME_LIMIT, sparsify
