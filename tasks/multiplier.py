@@ -18,7 +18,7 @@ from .spec import RunSpec
 #   gamma 1e-3 and beta 0.3 solve in 14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k;
 #   float32 solves as often and runs about 1.5x faster; two trials use both cores and the first
 #   solution wins. Long runs checkpoint in --out (default runs/multiplier4).
-# 5 bits: the 4x4's shape twice as wide, dense:10-64-64-64-10 (1024 facts, 16,430 edges: ~70 ms per
+# 5 bits: the 4x4's shape twice as wide, dense:10-64-64-64-10 (1024 facts, 16,430 edges: ~76 ms per
 #   iteration and trial on one core); gamma 3e-4 kept ahead of 1e-3 at equal iterations. Not yet shown
 #   to solve: docs/multiplier5.md has the runs, their gap curves and how to continue them (--resume).
 SPECS = {
