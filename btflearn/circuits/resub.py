@@ -546,8 +546,7 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
     divs = np.flatnonzero(allowed)
     if len(divs) > MAX_DIVISORS:   # the searches scan every divisor: a window keeps a node's cost bounded
         window = np.zeros_like(allowed)
-        window[[d for d in tfi(aig, g, 4 * MAX_DIVISORS) if allowed[d]][:MAX_DIVISORS]] = True
-        window[1:1 + aig.n_inputs] = allowed[1:1 + aig.n_inputs]
+        window[_tfi_allowed(aig, g, allowed, MAX_DIVISORS)] = True
         allowed = window
         divs = np.flatnonzero(allowed)
     mffc = aig.freed(g)
