@@ -23,14 +23,13 @@ EPS = 1e-3           # reweighting floor: c_j = 1 / (|w_j| + EPS)
 SCALES = (1, 2, 4, 8, 16, 32)
 
 
-def sparse_separator(values: np.ndarray, target: np.ndarray, bias: int | None = 0,
+def sparse_separator(values: np.ndarray, target: np.ndarray, bias: int = 0,
                      reweights: int = REWEIGHTS) -> np.ndarray | None:
     """Weights w (K,) with sign(values @ w) == target on every row and few nonzero entries, or None
     when no threshold gate over these columns separates the rows (or the LP solver fails).
 
     ``values`` (P, K) +-1, ``target`` (P,) +-1. ``bias``: the column holding the constant -1 (its
-    weight gets the +1/2 that keeps every sum off 0), or None when there is none (then the rounded
-    weights must keep every sum of every row nonzero by themselves, which they do on the rows given).
+    weight gets the +1/2 that keeps every sum off 0).
     """
     from scipy.optimize import linprog
 
@@ -45,7 +44,6 @@ def sparse_separator(values: np.ndarray, target: np.ndarray, bias: int | None = 
     a_ub = np.hstack([a, -a])
     b_ub = -np.ones(P)
     cost = np.ones(K)
-    w = None
     for _ in range(max(1, reweights)):
         res = linprog(np.concatenate([cost, cost]), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
         if res.status != 0:
@@ -54,8 +52,7 @@ def sparse_separator(values: np.ndarray, target: np.ndarray, bias: int | None = 
         cost = 1.0 / (np.abs(w) + EPS)
     for q in SCALES:
         rounded = np.rint(w * q)
-        if bias is not None:
-            rounded[bias] += 0.5   # the bias column is -1: a sum of 0 becomes -1/2
+        rounded[bias] += 0.5   # the bias column is -1: a sum of 0 becomes -1/2
         if np.all(target * (values @ rounded) > 0):
             return rounded
     return None
