@@ -247,7 +247,9 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
             if checkpoint.exists() and not opts.get("resume"):
                 raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
                                        f"--resume {out}, or delete {checkpoint} to start afresh")
-            rundir.save_task(out, ctx.info_name, {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
+            if not opts.get("resume"):  # the record of how the run began; ctx.params holds defaults on resume
+                rundir.save_task(out, ctx.info_name,
+                                 {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
     quiet = opts.get("quiet")
     if not quiet:
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
