@@ -3,10 +3,10 @@ IWLS 2020 contest): BTF networks trained by ``btflearn.fit``, every choice made 
 
 Training on all items with a wide network is slow (cost grows with items x edges) and, on a function that
 does not generalize, fits noise. So the learner
-1. ranks the inputs by their mutual information with the outputs and tries the top k of them;
-2. trains small networks (k-8-1, k-16-1) on random subsets of the training items, in time slices, keeping
-   the weights of the slice with the best validation accuracy and stopping a run when validation has not
-   improved for a few slices (early stopping);
+1. selects inputs greedily (the joint table that best predicts validation) and tries the top k of them;
+2. trains a screen of networks (one wide threshold gate, a layer of counting gates, deeper sparse nets) on
+   the distinct patterns of those inputs, in time slices, keeping the weights of the slice with the best
+   validation accuracy and stopping a run when validation has not improved for a few slices;
 3. spends what is left of the budget on more seeds of the best setting, and takes a majority vote of the
    three best networks when that scores better on validation;
 4. turns the winner into a circuit over all the inputs, checked against the model's own predictions on
@@ -237,13 +237,16 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
 
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
-    comparators and carries), then networks on the first ``best_k`` selected inputs (the size of the best
-    table) and a few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-
+    comparators and carries); a layer of gates as wide as the inputs (sigma = their number: counting
+    gates, so symmetric functions); then networks on the first ``best_k`` selected inputs (the size of
+    the best table) and a few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-
     layer network can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give
     the capacity. Capacity stage: the best setting with more items, and wider."""
     items = min(1024, n_items)
     k2 = min(n_inputs, best_k + 4)
-    screen = [Setting(min(n_inputs, 32), (), min(2048, n_items), LINEAR_SIGMA),
+    wide = min(n_inputs, 32)
+    screen = [Setting(wide, (), min(2048, n_items), LINEAR_SIGMA),
+              Setting(wide, (16,), items, float(wide)),
               Setting(best_k, (16, 16), items, 3.0, True),
               Setting(best_k, (16,), items, 5.0),
               Setting(best_k, (16, 16), items, 5.0, True),

@@ -139,3 +139,12 @@ def test_distinct_patterns_take_the_majority_label():
     assert d.n_items == 2
     table = {tuple(r): o[0] for r, o in zip(d.inputs, d.outputs)}
     assert table == {(1.0, -1.0): 1.0, (-1.0, 1.0): -1.0}
+
+
+def test_a_symmetric_function_is_learned_by_a_layer_of_counting_gates():
+    def outside(x):  # true when at most 3 or at least 9 of the 12 inputs are set
+        count = x.sum(axis=1)
+        return (count <= 3) | (count >= 9)
+    result = learn(sample(1500, 8, outside), sample(1500, 9, outside), time_limit=20, seed=0)
+    assert result.valid_accuracy >= 0.95, result.summary()["candidates"]
+    assert score_network(result.network, sample(2000, 10, outside)).per_bit >= 0.93
