@@ -31,6 +31,7 @@ RUN_PATIENCE = 6          # extra-seed runs without a better validation accuracy
 SIGNAL_Z = 3.0            # a model must beat the constant by this many standard errors of the validation
                           # accuracy, else the function is taken not to generalize and the search stops
 MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
+MAX_GATE_INPUTS = 256    # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
 
@@ -64,6 +65,7 @@ class Candidate:
     iterations: int
     seconds: float
     constant: np.ndarray | None = None  # +-1 per output for the constant candidate
+    levels: int | None = None           # weights rounded to integers of at most this size
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         if self.model is None:
@@ -73,7 +75,8 @@ class Candidate:
     def label(self, n_out: int) -> str:
         if self.model is None:
             return "constant"
-        return f"{self.setting.describe(n_out)} seed {self.seed}"
+        rounded = f" |w|<={self.levels}" if self.levels else ""
+        return f"{self.setting.describe(n_out)} seed {self.seed}{rounded}"
 
 
 @dataclass
@@ -235,13 +238,39 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
                      time.perf_counter() - t0)
 
 
+def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
+    """Copies of a one-layer candidate (threshold gates on the inputs) with each gate's weights rounded to
+    integers of magnitude at most L: a gate over a hundred inputs with fine weights is thousands of AND
+    nodes, one with small integer weights a few hundred, often at about the same accuracy."""
+    from .model import Model
+    net = c.model.network
+    if c.setting is None or c.setting.widths or c.levels:
+        return []
+    out = []
+    for level in levels:
+        weights = c.model.weights.copy()
+        for node in range(net.first_btf, net.n_nodes):
+            lo, hi = net.in_start[node], net.in_start[node + 1]
+            real = net.senders[lo:hi] != 0
+            top = np.abs(weights[lo:hi][real]).max(initial=0.0)
+            if top > 0:
+                weights[lo:hi] = np.round(weights[lo:hi] * (level / top))
+        model = Model(net, weights, c.model.input_names, c.model.output_names, name=c.model.name)
+        rounded = Candidate(c.setting, c.seed, c.inputs, model, 0.0, 0.0, c.iterations, 0.0, levels=level)
+        rounded.valid = accuracy(rounded.predict(valid.inputs), valid)
+        rounded.train = accuracy(rounded.predict(train.inputs), train)
+        out.append(rounded)
+    return out
+
+
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
-    comparators and carries); a layer of gates as wide as the inputs (sigma = their number: counting
-    gates, so symmetric functions); then networks on the first ``best_k`` selected inputs (the size of
-    the best table) and a few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-
-    layer network can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give
-    the capacity. Capacity stage: the best setting with more items, and wider."""
+    comparators and carries) on the first 32 inputs, and on all of them when there are more (pixels);
+    a layer of gates as wide as the inputs (sigma = their number: counting gates, so symmetric
+    functions); then networks on the first ``best_k`` selected inputs (the size of the best table) and a
+    few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-layer network
+    can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give the
+    capacity. Capacity stage: the best setting with more items, and wider."""
     items = min(1024, n_items)
     k2 = min(n_inputs, best_k + 4)
     wide = min(n_inputs, 32)
@@ -251,6 +280,8 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
               Setting(best_k, (16,), items, 5.0),
               Setting(best_k, (16, 16), items, 5.0, True),
               Setting(k2, (16, 16), items, 3.0, True)]
+    if n_inputs > wide:
+        screen.insert(1, Setting(min(n_inputs, MAX_GATE_INPUTS), (), min(2048, n_items), LINEAR_SIGMA))
     capacity = [(items * 2, None), (items, (32, 16))]
     return screen, capacity
 
@@ -363,6 +394,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         with tempfile.TemporaryDirectory(prefix="btflearn-learn-") as tmp:
             c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp, slice_s)
         candidates.append(c)
+        candidates.extend(coarsened(c, train, valid))
         say(f"[{time.perf_counter() - t0:6.1f}s] {c.label(n_out):<34} valid {c.valid:.4f} "
             f"train {c.train:.4f} {c.iterations:5d} it")
         return c
@@ -373,10 +405,11 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     p0 = min(max(candidates[0].valid, 0.5), 1 - 1 / valid.n_items)
     signal = p0 + SIGNAL_Z * np.sqrt(p0 * (1 - p0) / valid.n_items)
     stopped = "time limit"
+    first_net = next(k for k, setting in enumerate(screen) if setting.dense)  # each kind tried once
     for k, setting in enumerate(screen):
         if run(setting, seed) is None:
             break
-        if k >= 1 and best_valid() < signal:
+        if k >= first_net and best_valid() < signal:
             stopped = f"no model beats the constant (best {best_valid():.4f} < {signal:.4f})"
             break
     screened = [c for c in candidates if c.setting is not None and c.setting.widths]
@@ -400,7 +433,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     if best_valid() < signal:  # nothing generalizes: the smallest circuit scores as well
         candidates.sort(key=lambda c: c.model is not None)
     choices = [[c] for c in candidates]
-    models = [c for c in candidates if c.model is not None]
+    models = [c for c in candidates if c.model is not None and not c.levels]  # distinct runs vote
     if ensemble and len(models) >= 3 and best_valid() >= signal:
         vote = models[:3]
         score = accuracy(majority([m.predict(valid.inputs) for m in vote]), valid)
