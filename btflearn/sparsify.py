@@ -28,6 +28,7 @@ exactly (a model that does not, on input, is an error).
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -99,7 +100,7 @@ class _Gate:
 class _State:
     """The network as one gate per BTF node with the +-1 value of every node on every item."""
 
-    def __init__(self, model: Model, inputs: np.ndarray, outputs: np.ndarray):
+    def __init__(self, model: Model, inputs: np.ndarray, outputs: np.ndarray, separators=None):
         net = model.network
         self.n_nodes, self.n_inputs, self.first_btf, self.first_output = (
             net.n_nodes, net.n_inputs, net.first_btf, net.first_output)
@@ -107,6 +108,9 @@ class _State:
         self.small_thresholds = True   # also search threshold gates of 3-4 inputs with small integer weights
         self._score = None             # cached (2-input gates, summed gate cost), see _score
         self.observability = True      # don't-cares also where a node's value cannot reach an output
+        # sparse_separator answers by their problem, shared by the states of one minimisation: passes
+        # and starts pose most problems again
+        self.separators = {} if separators is None else separators
         self.gates = {}
         for n in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[n], net.in_start[n + 1]
@@ -270,7 +274,12 @@ def _refit(state: _State, n: int, care: np.ndarray, usable: np.ndarray) -> _Gate
         # teacher, N=128: 77.1% per-bit on test items with re-fits vs 78.5% without, read-out 79.6%)
         return None
     cands = [0] + [m for m in range(1, n) if usable[m]]
-    w = sparse_separator(state.values[care][:, cands], state.values[care, n], bias=0)
+    rows, target = state.values[care][:, cands], state.values[care, n]
+    key = hashlib.blake2b(np.asarray(rows.shape).tobytes() + np.packbits(rows > 0).tobytes()
+                          + np.packbits(target > 0).tobytes(), digest_size=16).digest()
+    if key not in state.separators:   # an LP takes 1-2 s at a thousand rows; most recur unchanged
+        state.separators[key] = sparse_separator(rows, target, bias=0)
+    w = state.separators[key]
     if w is None:
         return None
     keep = [j for j, m in enumerate(cands) if w[j] != 0 or m == 0]
@@ -385,12 +394,13 @@ def _score(state: _State) -> tuple:
     return state._score
 
 
-def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage, observability=True):
+def _best_logic(model, inputs, targets, deadline, max_passes, progress, log, stage, observability=True,
+                separators=None):
     """Logic passes from ``model`` with unit-weight gates only and with small threshold gates too (which
     one ends cheaper depends on the start); the cheaper state and whether the passes finished in time."""
     best = None
     for small in (False, True):
-        state = _State(model, inputs, targets)
+        state = _State(model, inputs, targets, separators)
         state.small_thresholds = small
         state.observability = observability
         finished = _logic_passes(state, deadline, max_passes, progress, log, stage + (" +thr" if small else ""))
@@ -467,10 +477,10 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
             if exact:
                 starts.append(run.model)
                 break
-    state, finished = None, True
+    state, finished, separators = None, True, {}
     for start in starts:   # the solved model and its annealed continuation, each minimised; the cheaper wins
         trial, finished = _best_logic(start, inputs, targets, deadline, max_passes, progress, report.steps, "logic",
-                                      observability)
+                                      observability, separators)
         if state is None or _score(trial) < _score(state):
             state = trial
         if not finished:
@@ -493,7 +503,7 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
             _note(best_state, report.steps, progress, f"resolve sigma {sigma:g}: lost exactness", kept=False)
             continue
         trial, finished = _best_logic(run.model, inputs, targets, deadline, max_passes, progress, report.steps,
-                                      f"resolve sigma {sigma:g}", observability)
+                                      f"resolve sigma {sigma:g}", observability, separators)
         cost = _score(trial)
         if cost < best_cost:
             best_state, best, best_cost, stale = trial, _to_model(trial, model), cost, 0

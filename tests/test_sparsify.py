@@ -92,3 +92,19 @@ def test_refuses_inexact_model_and_bad_input():
         sparsify(model, data, time_limit=0)
     with pytest.raises(BtfError, match="Boolean"):
         sparsify(model, Dataset(data.inputs * 0.5, data.outputs), resolve=False)
+
+
+def test_no_separator_problem_is_solved_twice(monkeypatch):
+    import btflearn.separator as separator
+    solve, asked = separator.sparse_separator, []
+
+    def counting(rows, target, bias=None):
+        asked.append((rows.shape, rows.tobytes(), target.tobytes()))
+        return solve(rows, target, bias=bias)
+    monkeypatch.setattr(separator, "sparse_separator", counting)
+    data = multiplier(3)
+    run = fit(data, arch="dense:6-24-24-6", sigma=5.0, beta=0.3, max_iter=30000, seed=0)
+    assert run.solved
+    small, report = sparsify(run.model, data, time_limit=60, resolve=False)
+    assert np.array_equal(small.predict(data.inputs), data.outputs)
+    assert len(asked) >= 1 and len(asked) == len(set(asked)), (len(asked), len(set(asked)))
