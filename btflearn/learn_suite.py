@@ -86,7 +86,7 @@ def run_suite(folder, out, time_limit=120.0, max_ands=5000, jobs=1, seed=0, only
         if missing:
             raise BtfError(f"not in {folder}: {', '.join(sorted(missing))}")
         pairs = [p for p in pairs if p[0] in wanted]
-    rows, todo = {}, []
+    rows, todo, failed = {}, [], {}
     for name, train, valid in pairs:
         done = out / name / "result.json"
         if done.exists():
@@ -102,12 +102,19 @@ def run_suite(folder, out, time_limit=120.0, max_ands=5000, jobs=1, seed=0, only
             futures = {pool.submit(learn_one, name, str(train), str(valid) if valid else None, str(out),
                                    time_limit, max_ands, seed): name for name, train, valid in todo}
             for future in as_completed(futures):
-                row = future.result()
-                rows[row["function"]] = row
-                say(f"{row['function']}: valid {row['valid']:.4f}, {row['ands']} ANDs, {row['seconds']:.0f} s "
+                name = futures[future]
+                try:
+                    row = future.result()
+                except Exception as exc:  # one function's failure must not cost the others' results
+                    failed[name] = f"{type(exc).__name__}: {exc}"
+                    say(f"{name}: FAILED ({failed[name]})")
+                    continue
+                rows[name] = row
+                say(f"{name}: valid {row['valid']:.4f}, {row['ands']} ANDs, {row['seconds']:.0f} s "
                     f"({len(rows)}/{len(pairs)})")
-    ordered = [rows[name] for name, _, _ in pairs]
+    ordered = [rows[name] for name, _, _ in pairs if name in rows]
     summary = summarize(ordered)
+    summary["failed"] = failed
     summary["wall_seconds_this_run"] = round(time.perf_counter() - t0, 1)
     summary.update(time_limit=time_limit, and_cap=max_ands, jobs=jobs, seed=seed)
     (out / "summary.json").write_text(json.dumps(dict(summary, rows=ordered), indent=1) + "\n")

@@ -82,3 +82,6 @@ def learn_suite(folder, out, time_limit, max_ands, jobs, seed, only):
                        log=_say)
     click.echo(format_table(result["rows"], result))
     click.echo(f"wall time {time.perf_counter() - t0:.0f} s; table in {out / 'table.md'}")
+    if result["failed"]:
+        raise click.ClickException("failed (rerun to retry them): " + "; ".join(
+            f"{name}: {why}" for name, why in sorted(result["failed"].items())))

@@ -10,7 +10,7 @@ from btflearn import Dataset
 from btflearn.circuits.export import read_netlist
 from btflearn.circuits.simulate import simulate
 from btflearn.cli.main import cli
-from btflearn.learn import learn, rank_inputs
+from btflearn.learn import columns, learn, rank_inputs
 from btflearn.learn_suite import category, find_pairs, format_table, run_suite, summarize
 from btflearn.pla import read_pla, write_pla
 from btflearn.score import score_network
@@ -96,9 +96,13 @@ def test_suite_runs_resumes_and_tabulates(tmp_path):
     (folder / "valid").mkdir()
     write_pla(sample(300, 9), folder / "train" / "ex31.train.pla.gz")
     write_pla(sample(300, 10), folder / "valid" / "ex31.valid.pla.gz")
-    assert [p[0] for p in find_pairs(folder)] == ["ex31"]
+    write_pla(sample(50, 11), folder / "train" / "ex32.train.pla")   # its valid split has another shape:
+    write_pla(columns(sample(50, 12), range(11)), folder / "valid" / "ex32.valid.pla")  # it fails, alone
+    assert [p[0] for p in find_pairs(folder)] == ["ex31", "ex32"]
     out = tmp_path / "results"
     result = run_suite(folder, out, time_limit=6, jobs=1)
+    assert list(result["failed"]) == ["ex32"] and "11 inputs" in result["failed"]["ex32"]
+    assert [r["function"] for r in result["rows"]] == ["ex31"]
     row = result["rows"][0]
     assert row["function"] == "ex31" and row["category"] == "comparators" and row["inputs"] == 12
     assert row["valid"] >= 0.95 and (out / "ex31" / "circuit.aig").exists()
@@ -109,6 +113,8 @@ def test_suite_runs_resumes_and_tabulates(tmp_path):
     table = (out / "table.md").read_text()
     assert "| ex31 | comparators | 12 |" in table and "mean validation accuracy" in table
     assert max(len(line) for line in table.splitlines()) <= 80
+    run = CliRunner().invoke(cli, ["learn-suite", str(folder), "--out", str(out), "--time-limit", "6"])
+    assert run.exit_code == 1 and "ex32" in run.output and "| ex31 |" in run.output
 
 
 def test_categories_and_summary():
