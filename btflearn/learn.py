@@ -255,6 +255,9 @@ def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8))
             top = np.abs(weights[lo:hi][real]).max(initial=0.0)
             if top > 0:
                 weights[lo:hi] = np.round(weights[lo:hi] * (level / top))
+                # integer sums can be 0 (which reads False); half a unit more bias keeps that answer and
+                # keeps every sum off 0, as the circuit extraction requires
+                weights[lo:hi][~real] += 0.5
         model = Model(net, weights, c.model.input_names, c.model.output_names, name=c.model.name)
         rounded = Candidate(c.setting, c.seed, c.inputs, model, 0.0, 0.0, c.iterations, 0.0, levels=level)
         rounded.valid = accuracy(rounded.predict(valid.inputs), valid)
