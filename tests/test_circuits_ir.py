@@ -247,3 +247,24 @@ def test_choose_polarity_turns_an_inverted_or_of_inverted_inputs_into_and():
     out = choose_polarity(net)
     assert out.outputs == [g] and out.gate_of(g >> 1).kind == "and"
     assert set(out.gate_of(g >> 1).fanins) >= {net.input_lit(0), net.input_lit(1)}
+
+
+def test_simplify_keeps_threshold_gates_whose_sums_tie_at_zero():
+    # integer gates whose weighted sum is 0 on some patterns (read False); re-deriving such a gate from
+    # its truth table must keep them False (a rescaled copy may tip a tie)
+    from btflearn.circuits.simplify import simplify
+    rng = np.random.default_rng(0)
+    patterns = all_patterns(10)
+    ties = 0
+    for _ in range(300):
+        k = int(rng.integers(4, 11))
+        w = rng.integers(1, 61, size=k) * rng.choice([-1, 1], size=k)
+        const = int(rng.integers(-40, 41)) or 1
+        net = LogicNetwork(10)
+        lits = [net.input_lit(j) ^ int(c < 0) for j, c in enumerate(w)] + [CONST1 if const > 0 else CONST0]
+        net.add_output(net.add_threshold(lits, [abs(int(c)) for c in w] + [abs(const)]), "y")
+        expected = simulate(net, patterns)
+        assert np.array_equal(simulate(simplify(net), patterns), expected)
+        x = np.where(patterns[:, :k], 1, -1)
+        ties += int(np.any(x @ w + const == 0))
+    assert ties > 50

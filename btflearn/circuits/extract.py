@@ -80,9 +80,13 @@ def fit_gate(patterns: np.ndarray, target: np.ndarray, weights: np.ndarray, lite
             gate = _rounded(patterns, target, weights, signed_lits, idx, q / scale)
             if gate is not None:
                 return GateFit("thr", gate, len(gate.fanins))
+    # integer weights (a gate being simplified) reproduce their own table as they are: finer scales only
+    # inflate them, and a rescaled tie (a sum of exactly 0) may round to the wrong side
+    integral = np.array_equal(weights, np.rint(weights))
     q = 32
     while q <= 1 << 24:
-        gate = _rounded(patterns, target, weights, signed_lits, order, q / scale)
+        factor = 1.0 if integral and q >= scale else q / scale
+        gate = _rounded(patterns, target, weights, signed_lits, order, factor)
         if gate is not None:
             return GateFit("thr", gate, len(gate.fanins))
         q *= 2
