@@ -31,7 +31,7 @@ RUN_PATIENCE = 6          # extra-seed runs without a better validation accuracy
 SIGNAL_Z = 3.0            # a model must beat the constant by this many standard errors of the validation
                           # accuracy, else the function is taken not to generalize and the search stops
 MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
-MAX_GATE_INPUTS = 256    # inputs of the widest single threshold gate tried
+MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
 
@@ -241,7 +241,7 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
 def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
     """Copies of a one-layer candidate (threshold gates on the inputs) with each gate's weights rounded to
     integers of magnitude at most L: a gate over a hundred inputs with fine weights is thousands of AND
-    nodes, one with small integer weights a few hundred, often at about the same accuracy."""
+    nodes, one with small integer weights a fraction of that, often at about the same accuracy."""
     from .model import Model
     net = c.model.network
     if c.setting is None or c.setting.widths or c.levels:
