@@ -33,6 +33,10 @@ SIGNAL_Z = 3.0            # a model must beat the constant by this many standard
 MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
 MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
+TRIPLE_ITEMS = 1024       # items the third-order input screen looks at
+MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products, about 2 s at 512)
+MAX_TABLE_INPUTS = 14     # a circuit reading at most this many inputs is shrunk on their whole truth table
+TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
 
 
@@ -130,41 +134,78 @@ def rank_inputs(data: Dataset) -> np.ndarray:
     return np.argsort(-score, kind="stable")
 
 
-def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32) -> tuple[np.ndarray, list]:
-    """Greedy forward selection: add the input whose joint table with the inputs chosen so far best
-    predicts the outputs of ``valid`` (log loss of per-cell frequencies counted on ``train``, smoothed;
-    cells never seen on ``train`` predict the overall frequency). Catches inputs that matter only
-    together with others, which a one-input score misses. Returns the order (the remaining inputs
-    follow by mutual information) and the loss after each pick."""
+def _table_loss(key_t, key_v, yt, yv, prior) -> float:
+    """Validation log loss of the table that predicts each cell (a key: the chosen inputs' bits) by the
+    frequency of ones among the training items in it (smoothed; unseen cells predict the prior)."""
+    cells, inv = np.unique(key_t, return_inverse=True)
+    count = np.bincount(inv, minlength=len(cells))
+    pos = np.minimum(np.searchsorted(cells, key_v), len(cells) - 1)
+    seen = cells[pos] == key_v
+    loss = 0.0
+    for o in range(yt.shape[1]):
+        ones = np.bincount(inv, weights=yt[:, o], minlength=len(cells))
+        p = np.where(seen, (ones[pos] + 0.5) / (count[pos] + 1.0), prior[o])
+        p = np.clip(p, 1e-6, 1 - 1e-6)
+        loss -= np.mean(np.where(yv[:, o], np.log(p), np.log1p(-p)))
+    return float(loss)
+
+
+def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=()) -> tuple[np.ndarray, list]:
+    """Greedy forward selection from the inputs ``start``: add the input whose joint table with the
+    inputs chosen so far best predicts the outputs of ``valid`` (``_table_loss``). Catches inputs that
+    matter only together with others, which a one-input score misses. Returns the order (the remaining
+    inputs follow by mutual information) and the loss after each pick (``start`` included)."""
     xt, yt = train.inputs > 0, train.outputs > 0
     xv, yv = valid.inputs > 0, valid.outputs > 0
     prior = yt.mean(axis=0)
     chosen, losses = [], []
     key_t = np.zeros(train.n_items, np.int64)
     key_v = np.zeros(valid.n_items, np.int64)
-    for _ in range(min(k_max, train.n_inputs, 60)):
+
+    def take(j, loss=None):
+        nonlocal key_t, key_v
+        key_t, key_v = 2 * key_t + xt[:, j], 2 * key_v + xv[:, j]
+        chosen.append(int(j))
+        losses.append(_table_loss(key_t, key_v, yt, yv, prior) if loss is None else loss)
+
+    for j in start:
+        take(j)
+    while len(chosen) < min(k_max, train.n_inputs, 60):
         best = None
         for j in range(train.n_inputs):
             if j in chosen:
                 continue
-            kt, kv = 2 * key_t + xt[:, j], 2 * key_v + xv[:, j]
-            cells, inv = np.unique(kt, return_inverse=True)
-            count = np.bincount(inv, minlength=len(cells))
-            pos = np.minimum(np.searchsorted(cells, kv), len(cells) - 1)
-            seen = cells[pos] == kv
-            loss = 0.0
-            for o in range(yt.shape[1]):
-                ones = np.bincount(inv, weights=yt[:, o], minlength=len(cells))
-                p = np.where(seen, (ones[pos] + 0.5) / (count[pos] + 1.0), prior[o])
-                p = np.clip(p, 1e-6, 1 - 1e-6)
-                loss -= np.mean(np.where(yv[:, o], np.log(p), np.log1p(-p)))
+            loss = _table_loss(2 * key_t + xt[:, j], 2 * key_v + xv[:, j], yt, yv, prior)
             if best is None or loss < best[0]:
                 best = (loss, j)
-        chosen.append(best[1])
-        losses.append(float(best[0]))
-        key_t, key_v = 2 * key_t + xt[:, best[1]], 2 * key_v + xv[:, best[1]]
+        take(best[1], best[0])
     rest = [int(j) for j in rank_inputs(train) if j not in chosen]
     return np.array(chosen + rest, dtype=int), losses
+
+
+def strongest_triple(data: Dataset, max_items: int = TRIPLE_ITEMS) -> tuple | None:
+    """The three inputs whose product (in +-1) correlates most with an output: the largest third-order
+    Walsh coefficient, over at most ``max_items`` items. A sum bit of an adder, a XOR b XOR carry, is
+    such a function: no single input or pair tells anything about it, so greedy selection starts blind,
+    but (a_top, b_top, a_top-1) already predicts 3 in 4 items. None when nothing stands out from noise."""
+    n = data.n_inputs
+    if n < 3 or n > MAX_TRIPLE_INPUTS:
+        return None
+    x = data.inputs[:max_items].astype(np.float32)
+    y = data.outputs[:max_items].astype(np.float32)
+    m = x.shape[0]
+    best = (0.0, None)
+    for i in range(n - 2):
+        rest = x[:, i + 1:]
+        for o in range(y.shape[1]):
+            c = np.abs(rest.T @ (rest * (y[:, o] * x[:, i])[:, None])) / m   # E[y x_i x_j x_k], j, k > i
+            c = np.triu(c, 1)
+            j, k = np.unravel_index(int(np.argmax(c)), c.shape)
+            if c[j, k] > best[0]:
+                best = (float(c[j, k]), (i, i + 1 + int(j), i + 1 + int(k)))
+    # the largest of n^3 / 6 noise coefficients is about sqrt(2 ln(n^3 / 6)) standard errors
+    noise = np.sqrt(2 * np.log(max(n ** 3 / 6, 2.0)) + 9.0) / np.sqrt(m)
+    return best[1] if best[0] > noise else None
 
 
 def accuracy(pred: np.ndarray, data: Dataset) -> float:
@@ -331,6 +372,34 @@ def build_circuit(members: list, data_like: Dataset, patterns: np.ndarray, name:
     return simplify(net)
 
 
+def read_inputs(members: list) -> list:
+    """The inputs some member's network reads, ascending."""
+    used = set()
+    for c in members:
+        if c.model is not None:
+            used.update(int(j) for j in c.inputs)
+    return sorted(used)
+
+
+def table_circuit(members: list, data_like: Dataset, name: str, time_limit: float):
+    """The circuit of ``members`` (one candidate or a majority) shrunk by care-set resubstitution on
+    the complete truth table of the inputs they read (at most MAX_TABLE_INPUTS): every pattern of those
+    inputs is an item, so the smaller circuit computes the same function everywhere, unseen inputs
+    included. Returns (network, its patterns), or None when the members read too many inputs."""
+    from .circuits.resub import resubstitute
+    from .circuits.simulate import all_patterns
+    used = read_inputs(members)
+    if len(used) > MAX_TABLE_INPUTS:
+        return None
+    table = np.full((1 << len(used), data_like.n_inputs), -1.0)
+    table[:, used] = np.where(all_patterns(len(used)), 1.0, -1.0)
+    net = build_circuit(members, data_like, table, name)
+    expected = check_circuit(net, members, table)
+    if time_limit > 0:
+        net, _ = resubstitute(net, table, expected, time_limit=time_limit)
+    return net, table
+
+
 def and_count(net) -> int:
     from .circuits.decompose import to_aig
     return to_aig(net).n_gates
@@ -381,6 +450,12 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     n_out = train.n_outputs
     deadline = t0 + time_limit * (1 - CIRCUIT_RESERVE)
     order, losses = select_inputs(train, valid)
+    triple = strongest_triple(train)
+    if triple is not None and set(triple) != set(order[:3].tolist()):
+        by_triple = select_inputs(train, valid, start=triple)
+        if min(by_triple[1]) < min(losses):
+            order, losses = by_triple
+            say(f"inputs {', '.join(map(str, triple))} together predict the outputs (third-order screen)")
     best_k = 1 + int(np.argmin(losses))
     candidates = [constant_candidate(train, valid)]
     say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
@@ -445,11 +520,15 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             choices.insert(0, vote)
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
-        net = build_circuit(members, train, patterns, train.name)
+        left = t0 + time_limit - time.perf_counter()
+        tabled = table_circuit(members, train, train.name, time_limit=min(left / 2, TABLE_RESUB_S))
+        net, checked = tabled or (build_circuit(members, train, patterns, train.name), None)
         ands = and_count(net)
         if ands > max_ands:
             say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")
             continue
+        if checked is not None:
+            check_circuit(net, members, checked)
         check_circuit(net, members, patterns)
         from .circuits.simulate import simulate
         result = LearnResult(net, members, accuracy(simulate(net, train.inputs), train),

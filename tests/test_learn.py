@@ -184,3 +184,47 @@ def test_a_wide_gate_rounded_to_small_weights_is_kept_as_a_smaller_candidate():
     patterns = np.unique(data.inputs, axis=0)
     assert and_count(build_circuit([rounded[1]], data, patterns, "g")) < \
         and_count(build_circuit([original], data, patterns, "g"))
+
+
+def test_the_third_order_screen_finds_a_sum_bit_that_greedy_selection_cannot_see():
+    from btflearn.learn import select_inputs, strongest_triple
+    rng = np.random.default_rng(3)
+    x = rng.random((3000, 24)) < 0.5
+    carry = (x[:, 4].astype(int) * 2 + x[:, 9] + x[:, 20].astype(int) * 2 + x[:, 2]) >= 3   # a 2-bit carry
+    y = x[:, 5] ^ x[:, 17] ^ carry                                   # the sum bit above it
+    data = Dataset.from_bits(x[:2000], y[:2000, None])
+    valid = Dataset.from_bits(x[2000:], y[2000:, None])
+    triple = strongest_triple(data)
+    assert triple is not None and {5, 17} < set(triple) and set(triple) - {5, 17} <= {4, 20}
+    greedy, _ = select_inputs(data, valid, k_max=3)
+    assert not {5, 17} <= set(greedy[:3].tolist())          # no single input tells anything
+    order, losses = select_inputs(data, valid, k_max=6, start=triple)
+    assert set(order[:6].tolist()) == {2, 4, 5, 9, 17, 20} and losses[5] < 0.05   # from 0.69
+    noise = Dataset.from_bits(x[:2000], rng.random((2000, 1)) < 0.5)
+    assert strongest_triple(noise) is None
+
+
+def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
+    from btflearn.arch import parse_arch
+    from btflearn.learn import Candidate, Setting, and_count, build_circuit, majority, table_circuit
+    from btflearn.model import Model
+
+    rng = np.random.default_rng(1)
+    data = sample(600, 11)
+    members = []
+    for s in range(3):   # three random 6-8-1 networks over different inputs: 10 inputs in all
+        net = parse_arch("6-8-1")
+        inputs = np.array([0, 1, 2, 3, 4, 5]) + 3 * (s > 0) + (s > 1)
+        members.append(Candidate(Setting(6, (8,), 600, 3.0), s, inputs, Model(net, rng.normal(size=net.n_edges)),
+                                 0.0, 0.0, 1, 0.0))
+    net, table = table_circuit(members, data, "vote", time_limit=5.0)
+    assert table.shape == (1 << 10, 12)
+    unseen = np.where(np.random.default_rng(2).random((4000, 12)) < 0.5, 1.0, -1.0)
+    assert np.array_equal(simulate(net, unseen), majority([m.predict(unseen) for m in members]))
+    patterns = np.unique(data.inputs, axis=0)
+    assert and_count(net) < and_count(build_circuit(members, data, patterns, "vote"))
+    net15 = parse_arch("15-8-1")    # 15 inputs read: more than MAX_TABLE_INPUTS
+    wide = Candidate(Setting(15, (8,), 600, 3.0), 0, np.arange(15), Model(net15, rng.normal(size=net15.n_edges)),
+                     0.0, 0.0, 1, 0.0)
+    assert table_circuit([wide], Dataset.from_bits(rng.random((10, 20)) < 0.5, np.zeros((10, 1), bool)), "w",
+                         1.0) is None
