@@ -46,6 +46,7 @@ MAX_PAIR = 256        # literals kept for the pairwise (1-node) search
 MAX_TRIPLE = 48       # literals kept for the 2-node searches
 MAX_SUPPORT3 = 24     # divisors near g kept for the 3-input formula and XOR searches
 MAX_DIVISORS = 600    # window: in larger networks a node's divisors are the nearest of its fanin cone
+SUPPORT_POOL = 96     # divisors near g that the exact synthesis picks its support from
 MAX_EXACT_GATES = 6   # largest replacement the exact synthesis looks for
 EXACT_CONFLICTS = 5000  # SAT conflicts per size tried
 DEFAULT_TIME = 60.0   # seconds
@@ -203,14 +204,14 @@ class _LiteralsOf:
         return 2 * int(self.divs[i % self.k]) + (i >= self.k)
 
 
-def _tfi_allowed(aig: Aig, g: int, allowed, limit: int) -> list:
-    """Divisors (``allowed[d]``) from g's fanin cone, nearest first, then the inputs."""
-    out = [d for d in tfi(aig, g, 4 * limit) if allowed[d]][:limit]
+def _tfi_allowed(aig: Aig, near: list, allowed, limit: int) -> list:
+    """Divisors (``allowed[d]``) from g's fanin cone ``near`` (``tfi``, nearest first), then the inputs."""
+    out = [d for d in near[:4 * limit] if allowed[d]][:limit]
     return out + [j for j in range(1, 1 + aig.n_inputs) if j not in out]
 
 
-def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, three_input: bool = True,
-                budget: int = MAX_EXACT_GATES):
+def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, near: list,
+                three_input: bool = True, budget: int = MAX_EXACT_GATES):
     """Replacement expressions for node g agreeing with it on ``care``, cheapest kinds first, as
     (kind, expr) pairs (a generator: the caller stops at the first that pays). With a ``budget`` of 0 new
     nodes only constants and divisors are searched; otherwise every kind, since parts of a larger
@@ -284,7 +285,7 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, thr
     index = {}
     for key, d in zip(keys, divs.tolist()):
         index.setdefault(key, d)
-    for d in _tfi_allowed(aig, g, allowed, 2 * MAX_SUPPORT3):
+    for d in _tfi_allowed(aig, near, allowed, 2 * MAX_SUPPORT3):
         v = aig.val[d]
         for comp in (0, 1):
             t = (f ^ v ^ (mask if comp else 0)) & care
@@ -295,13 +296,13 @@ def _candidates(aig: Aig, search: _Search, g: int, care: int, divs, allowed, thr
                 yield "xor", (_not(x) if comp else x)
     # up to 7 nodes: any function of three divisors, by the table of smallest 3-input AIGs
     if three_input:
-        yield from _three_input(aig, g, care, allowed, budget)
+        yield from _three_input(aig, g, care, allowed, near, budget)
 
 
-def _three_input(aig, g, care, allowed, budget):
+def _three_input(aig, g, care, allowed, near, budget):
     """Functions of three divisors (nearest in g's fanin cone first) that agree with g on its care items,
     cheapest formula first."""
-    pick = [d for d in tfi(aig, g, 4 * MAX_SUPPORT3) if allowed[d]][:MAX_SUPPORT3]
+    pick = [d for d in near[:4 * MAX_SUPPORT3] if allowed[d]][:MAX_SUPPORT3]
     if len(pick) < 3:
         return
     n_items = aig.mask.bit_length()
@@ -331,11 +332,11 @@ def _three_input(aig, g, care, allowed, budget):
         yield f"func3-{cost[t]}", _formula_expr(t, leaves)
 
 
-def _support(aig: Aig, g: int, care: int, allowed, size: int):
+def _support(aig: Aig, g: int, care: int, allowed, near: list, size: int):
     """A few divisors on which g's care function depends (no two care items that agree on all of them
     differ in g), chosen greedily from g's fanin cone and the inputs, or None."""
     f = aig.val[g]
-    pool = _tfi_allowed(aig, g, allowed, 96)
+    pool = _tfi_allowed(aig, near, allowed, SUPPORT_POOL)
     classes = [(f & care, (f ^ aig.mask) & care)]
     chosen = []
     while True:
@@ -363,13 +364,13 @@ def _support(aig: Aig, g: int, care: int, allowed, size: int):
                    if c[0] or c[1]]
 
 
-def _exact(aig: Aig, g: int, care: int, allowed: set, max_gates: int):
+def _exact(aig: Aig, g: int, care: int, allowed, near: list, max_gates: int):
     """The smallest AIG over a greedy support of g that agrees with g on its care items (SAT)."""
     from .exact import MAX_INPUTS, smallest_aig
     # divisors inside g's own fanout-free cone would stay alive and eat the gain: support from outside
     allowed = allowed.copy()
     allowed[list(aig.cone(g))] = False
-    support = _support(aig, g, care, allowed, min(MAX_INPUTS - 1, 5))
+    support = _support(aig, g, care, allowed, near, min(MAX_INPUTS - 1, 5))
     if not support or max_gates < 1:
         return None
     f = aig.val[g]
@@ -544,19 +545,21 @@ def _try_node(aig: Aig, search: _Search, g: int, three_input: bool, exact: bool 
     allowed[0] = False
     allowed[list(fanout)] = False
     divs = np.flatnonzero(allowed)
+    # g's fanin cone, nearest first, found once for every search below (each takes a prefix)
+    near = tfi(aig, g, 4 * max(MAX_DIVISORS if len(divs) > MAX_DIVISORS else 0, SUPPORT_POOL, 2 * MAX_SUPPORT3))
     if len(divs) > MAX_DIVISORS:   # the searches scan every divisor: a window keeps a node's cost bounded
         window = np.zeros_like(allowed)
-        window[_tfi_allowed(aig, g, allowed, MAX_DIVISORS)] = True
+        window[_tfi_allowed(aig, near, allowed, MAX_DIVISORS)] = True
         allowed = window
         divs = np.flatnonzero(allowed)
     mffc = aig.freed(g)
     if exact:
         if mffc < 2:
             return None
-        expr = _exact(aig, g, care, allowed, min(MAX_EXACT_GATES, mffc - 1))
+        expr = _exact(aig, g, care, allowed, near, min(MAX_EXACT_GATES, mffc - 1))
         cands = [] if expr is None else [("exact", expr)]
     else:
-        cands = _candidates(aig, search, g, care, divs, allowed, three_input, mffc if zero else mffc - 1)
+        cands = _candidates(aig, search, g, care, divs, allowed, near, three_input, mffc if zero else mffc - 1)
     for kind, expr in cands:
         lit, new, used = _plan(aig, expr)
         if g in used or new > mffc or (new == mffc and not zero):
