@@ -34,7 +34,7 @@ MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_IT
 MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 TRIPLE_ITEMS = 1024       # items the third-order input screen looks at
-MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products, about 2 s at 512)
+MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products: a few seconds at 512)
 MAX_TABLE_INPUTS = 14     # a circuit reading at most this many inputs is shrunk on their whole truth table
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
@@ -203,7 +203,7 @@ def strongest_triple(data: Dataset, max_items: int = TRIPLE_ITEMS) -> tuple | No
             j, k = np.unravel_index(int(np.argmax(c)), c.shape)
             if c[j, k] > best[0]:
                 best = (float(c[j, k]), (i, i + 1 + int(j), i + 1 + int(k)))
-    # the largest of n^3 / 6 noise coefficients is about sqrt(2 ln(n^3 / 6)) standard errors
+    # the largest of n^3 / 6 null coefficients is about sqrt(2 ln(n^3 / 6)) standard errors (+ 9: a margin)
     noise = np.sqrt(2 * np.log(max(n ** 3 / 6, 2.0)) + 9.0) / np.sqrt(m)
     return best[1] if best[0] > noise else None
 
@@ -449,6 +449,9 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         how = "given"
     n_out = train.n_outputs
     deadline = t0 + time_limit * (1 - CIRCUIT_RESERVE)
+    candidates = [constant_candidate(train, valid)]
+    say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
+        f"constant: valid {candidates[0].valid:.4f}")
     order, losses = select_inputs(train, valid)
     triple = strongest_triple(train)
     if triple is not None and set(triple) != set(order[:3].tolist()):
@@ -457,9 +460,6 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             order, losses = by_triple
             say(f"inputs {', '.join(map(str, triple))} together predict the outputs (third-order screen)")
     best_k = 1 + int(np.argmin(losses))
-    candidates = [constant_candidate(train, valid)]
-    say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
-        f"constant: valid {candidates[0].valid:.4f}")
     say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
     screen, capacity = plan(train.n_inputs, train.n_items, best_k)
     runs = len(screen) + len(capacity) + 2
