@@ -37,6 +37,7 @@ TRIPLE_ITEMS = 1024       # items the third-order input screen looks at
 MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products: a few seconds at 512)
 MAX_TABLE_INPUTS = 14     # a circuit reading at most this many inputs is shrunk on their whole truth table
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
+SELECTION_SHARE = 0.2     # share of the time limit for each of the two input selections
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
 
 
@@ -150,11 +151,13 @@ def _table_loss(key_t, key_v, yt, yv, prior) -> float:
     return float(loss)
 
 
-def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=()) -> tuple[np.ndarray, list]:
+def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=(),
+                  deadline: float | None = None) -> tuple[np.ndarray, list]:
     """Greedy forward selection from the inputs ``start``: add the input whose joint table with the
     inputs chosen so far best predicts the outputs of ``valid`` (``_table_loss``). Catches inputs that
     matter only together with others, which a one-input score misses. Returns the order (the remaining
-    inputs follow by mutual information) and the loss after each pick (``start`` included)."""
+    inputs follow by mutual information) and the loss after each pick (``start`` included). Past
+    ``deadline`` (a ``time.perf_counter()`` value) no further input is added once one has been."""
     xt, yt = train.inputs > 0, train.outputs > 0
     xv, yv = valid.inputs > 0, valid.outputs > 0
     prior = yt.mean(axis=0)
@@ -171,6 +174,8 @@ def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=()) -> 
     for j in start:
         take(j)
     while len(chosen) < min(k_max, train.n_inputs, 60):
+        if chosen and deadline is not None and time.perf_counter() > deadline:
+            break
         best = None
         for j in range(train.n_inputs):
             if j in chosen:
@@ -452,10 +457,11 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     candidates = [constant_candidate(train, valid)]
     say(f"{train.name}: {train.n_items} train, {valid.n_items} valid items, {train.n_inputs} inputs; "
         f"constant: valid {candidates[0].valid:.4f}")
-    order, losses = select_inputs(train, valid)
-    triple = strongest_triple(train)
+    # selection is a share of the budget (on 512 inputs each greedy pass takes about 12 s)
+    order, losses = select_inputs(train, valid, deadline=t0 + SELECTION_SHARE * time_limit)
+    triple = strongest_triple(train) if time.perf_counter() < t0 + SELECTION_SHARE * time_limit else None
     if triple is not None and set(triple) != set(order[:3].tolist()):
-        by_triple = select_inputs(train, valid, start=triple)
+        by_triple = select_inputs(train, valid, start=triple, deadline=t0 + 2 * SELECTION_SHARE * time_limit)
         if min(by_triple[1]) < min(losses):
             order, losses = by_triple
             say(f"inputs {', '.join(map(str, triple))} together predict the outputs (third-order screen)")

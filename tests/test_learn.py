@@ -228,3 +228,13 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
                      0.0, 0.0, 1, 0.0)
     assert table_circuit([wide], Dataset.from_bits(rng.random((10, 20)) < 0.5, np.zeros((10, 1), bool)), "w",
                          1.0) is None
+
+
+def test_input_selection_stops_at_its_deadline():
+    import time
+
+    from btflearn.learn import select_inputs
+    data, valid = sample(500, 12), sample(500, 13)
+    order, losses = select_inputs(data, valid, k_max=6, deadline=time.perf_counter())
+    assert len(losses) == 1 and order[0] == 10 and sorted(order.tolist()) == list(range(12))
+    assert len(select_inputs(data, valid, k_max=6)[1]) == 6
