@@ -35,7 +35,8 @@ MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 TRIPLE_ITEMS = 1024       # items the third-order input screen looks at
 MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products: a few seconds at 512)
-MAX_TABLE_INPUTS = 14     # a circuit reading at most this many inputs is shrunk on their whole truth table
+MAX_TABLE_INPUTS = 16     # a circuit reading at most this many inputs is built on their whole truth table
+MAX_EXTRACT_TABLE_INPUTS = 12  # extracted over that table too when it reads at most this many
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
 SELECTION_SHARE = 0.2     # share of the time limit for each of the two input selections
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
@@ -378,19 +379,24 @@ def build_circuit(members: list, data_like: Dataset, patterns: np.ndarray, name:
 
 
 def read_inputs(members: list) -> list:
-    """The inputs some member's network reads, ascending."""
-    used = set()
+    """The inputs some member's network reads, in the order the members list them (most relevant
+    first)."""
+    used = []
     for c in members:
         if c.model is not None:
-            used.update(int(j) for j in c.inputs)
-    return sorted(used)
+            used += [int(j) for j in c.inputs if int(j) not in used]
+    return used
 
 
 def table_circuit(members: list, data_like: Dataset, name: str, time_limit: float):
-    """The circuit of ``members`` (one candidate or a majority) shrunk by care-set resubstitution on
-    the complete truth table of the inputs they read (at most MAX_TABLE_INPUTS): every pattern of those
-    inputs is an item, so the smaller circuit computes the same function everywhere, unseen inputs
-    included. Returns (network, its patterns), or None when the members read too many inputs."""
+    """The circuit of ``members`` (one candidate or a majority) built on the complete truth table of
+    the inputs they read (at most MAX_TABLE_INPUTS), so that it computes the same function everywhere,
+    unseen inputs included: the table's BDD (btflearn.circuits.bdd) or, on at most
+    MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
+    resubstitution on that table. Returns (network, its patterns), or None when the members read too
+    many inputs."""
+    from .circuits.bdd import table_literal
+    from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute
     from .circuits.simulate import all_patterns
     used = read_inputs(members)
@@ -398,8 +404,16 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
         return None
     table = np.full((1 << len(used), data_like.n_inputs), -1.0)
     table[:, used] = np.where(all_patterns(len(used)), 1.0, -1.0)
-    net = build_circuit(members, data_like, table, name)
-    expected = check_circuit(net, members, table)
+    preds = [c.predict(table) for c in members]
+    expected = preds[0] if len(preds) == 1 else majority(preds)
+    net = LogicNetwork(data_like.n_inputs, list(data_like.input_names), [], name)
+    for j, oname in enumerate(data_like.output_names):
+        net.add_output(table_literal(expected[:, j] > 0, net, [net.input_lit(i) for i in used]), oname)
+    if len(used) <= MAX_EXTRACT_TABLE_INPUTS:   # extraction over 2^16 patterns takes about 17 s
+        extracted = build_circuit(members, data_like, table, name)
+        if and_count(extracted) < and_count(net):
+            net = extracted
+    check_circuit(net, members, table)
     if time_limit > 0:
         net, _ = resubstitute(net, table, expected, time_limit=time_limit)
     return net, table

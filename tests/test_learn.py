@@ -223,18 +223,10 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
     assert np.array_equal(simulate(net, unseen), majority([m.predict(unseen) for m in members]))
     patterns = np.unique(data.inputs, axis=0)
     assert and_count(net) < and_count(build_circuit(members, data, patterns, "vote"))
-    net15 = parse_arch("15-8-1")    # 15 inputs read: more than MAX_TABLE_INPUTS
-    wide = Candidate(Setting(15, (8,), 600, 3.0), 0, np.arange(15), Model(net15, rng.normal(size=net15.n_edges)),
+    from btflearn.learn import MAX_TABLE_INPUTS
+    k = MAX_TABLE_INPUTS + 1
+    over = parse_arch(f"{k}-8-1")
+    wide = Candidate(Setting(k, (8,), 600, 3.0), 0, np.arange(k), Model(over, rng.normal(size=over.n_edges)),
                      0.0, 0.0, 1, 0.0)
     assert table_circuit([wide], Dataset.from_bits(rng.random((10, 20)) < 0.5, np.zeros((10, 1), bool)), "w",
                          1.0) is None
-
-
-def test_input_selection_stops_at_its_deadline():
-    import time
-
-    from btflearn.learn import select_inputs
-    data, valid = sample(500, 12), sample(500, 13)
-    order, losses = select_inputs(data, valid, k_max=6, deadline=time.perf_counter())
-    assert len(losses) == 1 and order[0] == 10 and sorted(order.tolist()) == list(range(12))
-    assert len(select_inputs(data, valid, k_max=6)[1]) == 6
