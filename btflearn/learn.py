@@ -393,8 +393,8 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     the inputs they read (at most MAX_TABLE_INPUTS), so that it computes the same function everywhere,
     unseen inputs included: the table's BDD (btflearn.circuits.bdd) or, on at most
     MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
-    resubstitution on that table. Returns (network, its patterns), or None when the members read too
-    many inputs."""
+    resubstitution on that table (which checks its result on every pattern). None when the members
+    read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute
@@ -404,8 +404,7 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
         return None
     table = np.full((1 << len(used), data_like.n_inputs), -1.0)
     table[:, used] = np.where(all_patterns(len(used)), 1.0, -1.0)
-    preds = [c.predict(table) for c in members]
-    expected = preds[0] if len(preds) == 1 else majority(preds)
+    expected = vote(members, table)
     net = LogicNetwork(data_like.n_inputs, list(data_like.input_names), [], name)
     for j, oname in enumerate(data_like.output_names):
         net.add_output(table_literal(expected[:, j] > 0, net, [net.input_lit(i) for i in used]), oname)
@@ -416,7 +415,7 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     check_circuit(net, members, table)
     if time_limit > 0:
         net, _ = resubstitute(net, table, expected, time_limit=time_limit)
-    return net, table
+    return net
 
 
 def and_count(net) -> int:
@@ -424,11 +423,16 @@ def and_count(net) -> int:
     return to_aig(net).n_gates
 
 
+def vote(members: list, patterns: np.ndarray) -> np.ndarray:
+    """The prediction of one candidate, or the majority of several, on ``patterns``."""
+    preds = [m.predict(patterns) for m in members]
+    return preds[0] if len(preds) == 1 else majority(preds)
+
+
 def check_circuit(net, members: list, patterns: np.ndarray) -> np.ndarray:
     """The members' (majority) prediction on ``patterns``; BtfError unless the circuit reproduces it."""
     from .circuits.simulate import simulate
-    preds = [m.predict(patterns) for m in members]
-    expected = preds[0] if len(preds) == 1 else majority(preds)
+    expected = vote(members, patterns)
     got = simulate(net, patterns)
     if not np.array_equal(got, expected):
         raise BtfError("internal error: the circuit differs from the learned model on its items")
@@ -533,22 +537,21 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     choices = [[c] for c in candidates]
     models = [c for c in candidates if c.model is not None and not c.levels]  # distinct runs vote
     if ensemble and len(models) >= 3 and best_valid() >= signal:
-        vote = models[:3]
-        score = accuracy(majority([m.predict(valid.inputs) for m in vote]), valid)
+        top3 = models[:3]
+        score = accuracy(vote(top3, valid.inputs), valid)
         say(f"majority of the best 3: valid {score:.4f}")
         if score > candidates[0].valid:
-            choices.insert(0, vote)
+            choices.insert(0, top3)
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
         left = t0 + time_limit - time.perf_counter()
-        tabled = table_circuit(members, train, train.name, time_limit=min(left / 2, TABLE_RESUB_S))
-        net, checked = tabled or (build_circuit(members, train, patterns, train.name), None)
+        net = table_circuit(members, train, train.name, time_limit=min(left / 2, TABLE_RESUB_S))
+        if net is None:
+            net = build_circuit(members, train, patterns, train.name)
         ands = and_count(net)
         if ands > max_ands:
             say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")
             continue
-        if checked is not None:
-            check_circuit(net, members, checked)
         check_circuit(net, members, patterns)
         from .circuits.simulate import simulate
         result = LearnResult(net, members, accuracy(simulate(net, train.inputs), train),

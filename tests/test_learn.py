@@ -206,7 +206,7 @@ def test_the_third_order_screen_finds_a_sum_bit_that_greedy_selection_cannot_see
 
 def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
     from btflearn.arch import parse_arch
-    from btflearn.learn import Candidate, Setting, and_count, build_circuit, majority, table_circuit
+    from btflearn.learn import Candidate, Setting, and_count, build_circuit, majority, read_inputs, table_circuit
     from btflearn.model import Model
 
     rng = np.random.default_rng(1)
@@ -217,8 +217,8 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
         inputs = np.array([0, 1, 2, 3, 4, 5]) + 3 * (s > 0) + (s > 1)
         members.append(Candidate(Setting(6, (8,), 600, 3.0), s, inputs, Model(net, rng.normal(size=net.n_edges)),
                                  0.0, 0.0, 1, 0.0))
-    net, table = table_circuit(members, data, "vote", time_limit=5.0)
-    assert table.shape == (1 << 10, 12)
+    assert read_inputs(members) == list(range(10))
+    net = table_circuit(members, data, "vote", time_limit=5.0)
     unseen = np.where(np.random.default_rng(2).random((4000, 12)) < 0.5, 1.0, -1.0)
     assert np.array_equal(simulate(net, unseen), majority([m.predict(unseen) for m in members]))
     patterns = np.unique(data.inputs, axis=0)
