@@ -21,3 +21,12 @@ class ArchitectureError(BtfError):
 
 class NotSolvedError(BtfError):
     """A model that does not reproduce its training data where an exact one is required."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a fit with a checkpoint: the checkpoint is saved and ``result`` holds the run as it
+    stood (the best read-out of every trial so far), so a caller can still write it out."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result

@@ -19,7 +19,7 @@ import numpy as np
 from . import checkpoint as ckpt
 from .backends import KernelSpec, SolverState, make_backend
 from .dataset import Dataset
-from .errors import BtfError
+from .errors import BtfError, Interrupted
 from .kernels.graph import AT_MAX_ITER, BELOW_GAPSTOP, INPUT_DATA, RUNNING
 from .model import Model
 from .problem import Problem, Settings
@@ -52,7 +52,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
     checkpoint: a file the run saves itself to every ``checkpoint_every`` seconds, on Ctrl-C and when the
     time limit stops it; resume=True continues from that file (same data, network and settings; the
     continued run gives the same trials and iteration counts as an uninterrupted one). The file is removed
-    when the run ends normally. Ctrl-C raises KeyboardInterrupt after saving.
+    when the run ends normally. Ctrl-C raises btflearn.errors.Interrupted (a KeyboardInterrupt) after saving;
+    its ``result`` is the run so far.
     init: warm start from these weights (an (E,) array or a Model of the same network): every trial
     starts with w = init on every item and x, y = the values of init's forward pass, instead of the
     random start (used to continue a solution under other settings, e.g. a larger margin).
@@ -91,7 +92,10 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
                 ckpt.save_run(checkpoint, run, fp)
                 last_save = time.perf_counter()
                 if guard.hit:
-                    raise KeyboardInterrupt(f"interrupted; checkpoint saved to {checkpoint}")
+                    run.close()
+                    raise Interrupted(f"interrupted; checkpoint saved to {checkpoint}",
+                                      assemble(problem, run.results, len(ids), seed, time.perf_counter() - run.t0,
+                                               run.engine.name))
             solved = run.step(stop_on_first)
             if progress is not None:
                 progress(run.progress_info())

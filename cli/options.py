@@ -217,8 +217,9 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     """Fit, report, write outputs. Exits 1 (click.ClickException) when an exact solution was required
     and not found, 130 on Ctrl-C (after saving the checkpoint of a run with --out)."""
     from btflearn import rundir
-    from btflearn.backends import numba_kernels_cached
     from btflearn.arch import parse_arch
+    from btflearn.backends import numba_kernels_cached
+    from btflearn.errors import Interrupted
     from btflearn.network import Network
     from btflearn.problem import Problem
     from btflearn.report import fit_report
@@ -260,8 +261,12 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     try:
         result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
                      scheduler=opts.get("scheduler"), **fit_kwargs(opts))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         view.close()
+        if isinstance(exc, Interrupted) and out is not None:   # the run so far, without minimising it
+            report = dict(fit_report(exc.result, dataset, test_dataset), interrupted=True)
+            write_outputs(Path(out), exc.result, dataset, report, dict(opts, minimise=False, quiet=True),
+                          test_dataset)
         saved = checkpoint is not None and checkpoint.exists()
         click.echo("interrupted" + (f"; the run is saved: continue it with\n  {resume_cmd}" if saved else ""),
                    err=True)

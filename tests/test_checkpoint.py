@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from btflearn import BtfError, fit
+from btflearn.errors import Interrupted
 from btflearn.tasks import multiplier
 
 KW = dict(arch="4-4-4-4", gamma=1e-3, max_iter=1500, trials=5, seed=3, batch=2, stop_on_first=False)
@@ -31,9 +32,12 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
         if len(calls) == 12:
             os.kill(os.getpid(), signal.SIGINT)
 
-    with pytest.raises(KeyboardInterrupt, match="checkpoint saved"):
+    with pytest.raises(Interrupted, match="checkpoint saved") as stop:
         fit(data, checkpoint=path, progress=press_ctrl_c, **KW)
     assert path.is_file()
+    so_far = stop.value.result   # the finished trials and the read-outs of the running ones
+    assert isinstance(stop.value, KeyboardInterrupt) and so_far.trials
+    assert sum(t.iterations for t in so_far.trials) < sum(t.iterations for t in whole.trials)
     resumed = fit(data, checkpoint=path, resume=True, **KW)
     _same_trials(whole, resumed)
     assert not path.exists()  # removed once the run ended normally

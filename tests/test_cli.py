@@ -93,6 +93,31 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path):
         assert f"--resume {tmp_path}" in err
 
 
+def test_ctrl_c_writes_the_run_so_far_beside_its_checkpoint(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from btflearn.cli.options import ProgressView
+    from btflearn.model import load_model
+    calls = []
+    show = ProgressView.__call__
+
+    def press_ctrl_c(self, info):  # a real SIGINT once the solver loop runs
+        calls.append(info)
+        if len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return show(self, info)
+
+    monkeypatch.setattr(ProgressView, "__call__", press_ctrl_c)
+    r = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "3", "--arch", "6-2-6", "--max-iter",
+                                 "10000000", "--trials", "1", "--out", str(tmp_path)])
+    assert r.exit_code == 130, r.output
+    assert f"--resume {tmp_path}" in r.output and (tmp_path / "checkpoint.npz").is_file()
+    report = json.loads((tmp_path / "result.json").read_text())
+    assert report["interrupted"] is True and report["solved"] is False and report["iterations"] > 0
+    assert load_model(tmp_path / "model.json").network.arch == "6-2-6"
+
+
 def test_progress_line_fits_80_columns():
     from btflearn.cli.options import ProgressView
     view = ProgressView
