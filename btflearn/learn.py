@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from .arch import parse_arch
 from .dataset import Dataset
 from .errors import BtfError
 
@@ -33,8 +34,8 @@ SIGNAL_Z = 3.0            # a model must beat the constant by this many standard
 MAX_ITER = 6000           # iterations of one run (its metric rate is 1 / MAX_ITER)
 MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
-TRIPLE_ITEMS = 1024       # items the third-order input screen looks at
-MAX_TRIPLE_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products: a few seconds at 512)
+SCREEN_ITEMS = 1024       # items the second- and third-order input screen looks at
+MAX_SCREEN_INPUTS = 512   # inputs up to which it runs (n^3 / 3 products: a few seconds at 512)
 MAX_TABLE_INPUTS = 16     # a circuit reading at most this many inputs is built on their whole truth table
 MAX_EXTRACT_TABLE_INPUTS = 12  # extracted over that table too when it reads at most this many
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
@@ -50,13 +51,15 @@ class Setting:
     items: int
     sigma: float = 3.0
     dense: bool = False   # every layer sees every earlier one (skip connections)
+    counting: bool = False  # start the hidden layer as counting gates (``counting_start``)
 
     def arch(self, n_out: int) -> str:  # no hidden widths: one threshold gate per output
         spec = "-".join(str(w) for w in (self.k, *self.widths, n_out))
         return "dense:" + spec if self.dense and self.widths else spec
 
     def describe(self, n_out: int = 1) -> str:
-        return f"{self.arch(n_out)} n={self.items} s={self.sigma:g}"
+        start = " counting" if self.counting else ""
+        return f"{self.arch(n_out)}{start} n={self.items} s={self.sigma:g}"
 
 
 @dataclass
@@ -189,29 +192,38 @@ def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=(),
     return np.array(chosen + rest, dtype=int), losses
 
 
-def strongest_triple(data: Dataset, max_items: int = TRIPLE_ITEMS) -> tuple | None:
-    """The three inputs whose product (in +-1) correlates most with an output: the largest third-order
-    Walsh coefficient, over at most ``max_items`` items. A sum bit of an adder, a XOR b XOR carry, is
-    such a function: no single input or pair tells anything about it, so greedy selection starts blind,
-    but (a_top, b_top, a_top-1) already predicts 3 in 4 items. None when nothing stands out from noise."""
+def strongest_interaction(data: Dataset, max_items: int = SCREEN_ITEMS) -> tuple | None:
+    """The two or three inputs whose product (in +-1) correlates most with an output: the largest second-
+    or third-order Walsh coefficient, over at most ``max_items`` items. No single input tells anything
+    about a XOR b (the sign bit of a product), nor any input or pair about a sum bit a XOR b XOR carry,
+    so greedy selection starts blind; their product tells all, and (a_top, b_top, a_top-1) 3 in 4 items
+    of a sum bit. Of the two orders the one further above its noise level wins; None when neither
+    stands out from noise."""
     n = data.n_inputs
-    if n < 3 or n > MAX_TRIPLE_INPUTS:
+    if n < 2 or n > MAX_SCREEN_INPUTS:
         return None
     x = data.inputs[:max_items].astype(np.float32)
     y = data.outputs[:max_items].astype(np.float32)
     m = x.shape[0]
-    best = (0.0, None)
+
+    def noise(count):  # the largest of ``count`` null coefficients: about sqrt(2 ln count) standard errors
+        return np.sqrt(2 * np.log(max(count, 2.0)) + 9.0) / np.sqrt(m)   # + 9: a margin
+
+    best = (1.0, None)   # (coefficient / its noise level, inputs)
+    for o in range(y.shape[1]):
+        c = np.triu(np.abs(x.T @ (x * y[:, [o]])) / m, 1)             # E[y x_i x_j], j > i
+        i, j = np.unravel_index(int(np.argmax(c)), c.shape)
+        if c[i, j] / noise(n * n / 2) > best[0]:
+            best = (float(c[i, j] / noise(n * n / 2)), (int(i), int(j)))
     for i in range(n - 2):
         rest = x[:, i + 1:]
         for o in range(y.shape[1]):
             c = np.abs(rest.T @ (rest * (y[:, o] * x[:, i])[:, None])) / m   # E[y x_i x_j x_k], j, k > i
             c = np.triu(c, 1)
             j, k = np.unravel_index(int(np.argmax(c)), c.shape)
-            if c[j, k] > best[0]:
-                best = (float(c[j, k]), (i, i + 1 + int(j), i + 1 + int(k)))
-    # the largest of n^3 / 6 null coefficients is about sqrt(2 ln(n^3 / 6)) standard errors (+ 9: a margin)
-    noise = np.sqrt(2 * np.log(max(n ** 3 / 6, 2.0)) + 9.0) / np.sqrt(m)
-    return best[1] if best[0] > noise else None
+            if c[j, k] / noise(n ** 3 / 6) > best[0]:
+                best = (float(c[j, k] / noise(n ** 3 / 6)), (i, i + 1 + int(j), i + 1 + int(k)))
+    return best[1]
 
 
 def accuracy(pred: np.ndarray, data: Dataset) -> float:
@@ -261,6 +273,7 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     slice_s = max(slice_s, budget / 30)
     ckpt = Path(workdir) / f"run-{seed}-{setting.k}-{setting.items}.npz"
     ckpt.unlink(missing_ok=True)
+    init = counting_start(parse_arch(arch), sub) if setting.counting else None
     best = None
     stale = 0
     resume = False
@@ -270,7 +283,7 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
             break
         result = fit(sub, arch=arch, sigma=setting.sigma, max_iter=MAX_ITER, seed=seed,
                      time_limit=max(min(slice_s, left), 0.05), checkpoint=ckpt, resume=resume,
-                     checkpoint_every=1e9)
+                     checkpoint_every=1e9, init=None if resume else init)
         resume = True
         score = float((result.model.predict(val_x) == valid.outputs).mean())
         if best is None or score > best[0]:
@@ -283,6 +296,34 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     score, model, train_acc, iterations = best
     return Candidate(setting, seed, np.asarray(inputs), model, score, train_acc, iterations,
                      time.perf_counter() - t0)
+
+
+def counting_start(net, data: Dataset) -> np.ndarray:
+    """Weights of a one-hidden-layer network whose hidden nodes are counting gates [popcount >= t] over
+    all k inputs, at thresholds t spread over 1..k (each of 1..k when there are k hidden nodes), with
+    each output node the least-squares linear read-out of ``data``'s outputs from the hidden values. The
+    steps [popcount >= t] are a basis of the functions of the popcount, so a symmetric function is one
+    threshold gate over them; from a random start the projections seldom find the thresholds (parity
+    needs every one)."""
+    from .model import Model
+    k = net.n_inputs
+    hidden = range(net.first_btf, net.n_nodes - net.n_outputs)
+    thresholds = np.round(np.linspace(1, k, len(hidden))).astype(int)
+    weights = np.ones(net.n_edges)
+    for node in hidden:  # x . 1 >= 2t - k - 1 on the +-1 inputs; the bias node's value is -1
+        lo, hi = net.in_start[node], net.in_start[node + 1]
+        weights[lo:hi][net.senders[lo:hi] == 0] = 2.0 * thresholds[node - net.first_btf] - k - 1
+    values, _ = Model(net, weights).node_sums(data.inputs)
+    for o, node in enumerate(range(net.n_nodes - net.n_outputs, net.n_nodes)):
+        lo, hi = net.in_start[node], net.in_start[node + 1]
+        w = np.linalg.lstsq(values[:, net.senders[lo:hi]], data.outputs[:, o], rcond=None)[0]
+        # on a popcount that never occurs the weights can cancel exactly; circuit extraction needs every
+        # sum off 0, so the bias moves by a hair (read-outs are about +-1; only a sum below 1e-3 flips)
+        weights[lo:hi] = w - 1e-3 * (net.senders[lo:hi] == 0)
+    for node in range(net.first_btf, net.n_nodes):   # |w|^2 = m
+        lo, hi = net.in_start[node], net.in_start[node + 1]
+        weights[lo:hi] *= np.sqrt((hi - lo) / np.dot(weights[lo:hi], weights[lo:hi]))
+    return weights
 
 
 def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
@@ -325,7 +366,7 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     k2 = min(n_inputs, best_k + 4)
     wide = min(n_inputs, 32)
     screen = [Setting(wide, (), min(2048, n_items), LINEAR_SIGMA),
-              Setting(wide, (16,), items, float(wide)),
+              Setting(wide, (16,), items, float(wide), counting=True),
               Setting(best_k, (16, 16), items, 3.0, True),
               Setting(best_k, (16,), items, 5.0),
               Setting(best_k, (16, 16), items, 5.0, True),
@@ -477,12 +518,12 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         f"constant: valid {candidates[0].valid:.4f}")
     # selection is a share of the budget (on 512 inputs each greedy pass takes about 12 s)
     order, losses = select_inputs(train, valid, deadline=t0 + SELECTION_SHARE * time_limit)
-    triple = strongest_triple(train) if time.perf_counter() < t0 + SELECTION_SHARE * time_limit else None
-    if triple is not None and set(triple) != set(order[:3].tolist()):
-        by_triple = select_inputs(train, valid, start=triple, deadline=t0 + 2 * SELECTION_SHARE * time_limit)
-        if min(by_triple[1]) < min(losses):
-            order, losses = by_triple
-            say(f"inputs {', '.join(map(str, triple))} together predict the outputs (third-order screen)")
+    together = strongest_interaction(train) if time.perf_counter() < t0 + SELECTION_SHARE * time_limit else None
+    if together is not None and set(together) != set(order[:len(together)].tolist()):
+        by_screen = select_inputs(train, valid, start=together, deadline=t0 + 2 * SELECTION_SHARE * time_limit)
+        if min(by_screen[1]) < min(losses):
+            order, losses = by_screen
+            say(f"inputs {', '.join(map(str, together))} together predict the outputs (Walsh screen)")
     best_k = 1 + int(np.argmin(losses))
     say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
     screen, capacity = plan(train.n_inputs, train.n_items, best_k)
@@ -518,7 +559,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     if screened and best_valid() >= signal:
         top = max(screened, key=lambda c: c.valid).setting
         for items, widths in capacity:
-            run(Setting(top.k, widths or top.widths, min(items, train.n_items), top.sigma, top.dense), seed)
+            run(replace(top, widths=widths or top.widths, items=min(items, train.n_items)), seed)
         extra, stale = seed + 1, 0
         while deadline - time.perf_counter() > 2.0:
             before = best_valid()

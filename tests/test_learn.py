@@ -186,22 +186,36 @@ def test_a_wide_gate_rounded_to_small_weights_is_kept_as_a_smaller_candidate():
         and_count(build_circuit([original], data, patterns, "g"))
 
 
-def test_the_third_order_screen_finds_a_sum_bit_that_greedy_selection_cannot_see():
-    from btflearn.learn import select_inputs, strongest_triple
+def test_the_walsh_screen_finds_a_sum_bit_that_greedy_selection_cannot_see():
+    from btflearn.learn import select_inputs, strongest_interaction
     rng = np.random.default_rng(3)
     x = rng.random((3000, 24)) < 0.5
     carry = (x[:, 4].astype(int) * 2 + x[:, 9] + x[:, 20].astype(int) * 2 + x[:, 2]) >= 3   # a 2-bit carry
     y = x[:, 5] ^ x[:, 17] ^ carry                                   # the sum bit above it
     data = Dataset.from_bits(x[:2000], y[:2000, None])
     valid = Dataset.from_bits(x[2000:], y[2000:, None])
-    triple = strongest_triple(data)
-    assert triple is not None and {5, 17} < set(triple) and set(triple) - {5, 17} <= {4, 20}
+    triple = strongest_interaction(data)
+    assert triple is not None and len(triple) == 3 and {5, 17} < set(triple) and set(triple) - {5, 17} <= {4, 20}
     greedy, _ = select_inputs(data, valid, k_max=3)
     assert not {5, 17} <= set(greedy[:3].tolist())          # no single input tells anything
     order, losses = select_inputs(data, valid, k_max=6, start=triple)
     assert set(order[:6].tolist()) == {2, 4, 5, 9, 17, 20} and losses[5] < 0.05   # from 0.69
     noise = Dataset.from_bits(x[:2000], rng.random((2000, 1)) < 0.5)
-    assert strongest_triple(noise) is None
+    assert strongest_interaction(noise) is None
+
+
+def test_the_walsh_screen_finds_the_two_inputs_of_a_xor():
+    from btflearn.learn import select_inputs, strongest_interaction
+    rng = np.random.default_rng(5)
+    x = rng.random((3000, 40)) < 0.5
+    y = (x[:, 7] ^ x[:, 31]) ^ (rng.random(3000) < 0.03)   # the sign bit of a product, 3% label noise
+    data = Dataset.from_bits(x[:2000], y[:2000, None])
+    valid = Dataset.from_bits(x[2000:], y[2000:, None])
+    assert strongest_interaction(data) == (7, 31)
+    greedy, losses = select_inputs(data, valid, k_max=2)
+    assert set(greedy[:2].tolist()) != {7, 31} and min(losses) > 0.6     # neither input alone says anything
+    order, losses = select_inputs(data, valid, k_max=3, start=(7, 31))
+    assert losses[1] < 0.2
 
 
 def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
@@ -230,3 +244,30 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
                      0.0, 0.0, 1, 0.0)
     assert table_circuit([wide], Dataset.from_bits(rng.random((10, 20)) < 0.5, np.zeros((10, 1), bool)), "w",
                          1.0) is None
+
+
+def test_counting_gates_start_every_symmetric_function(tmp_path):
+    from btflearn.arch import parse_arch
+    from btflearn.learn import Setting, counting_start, train_early_stopped
+    from btflearn.model import Model
+    rng = np.random.default_rng(2)
+    k = 10
+    table = rng.random(k + 1) < 0.5            # f(x) = table[popcount(x)]: a random symmetric function
+    x = rng.random((1500, k)) < 0.5
+    y = table[x.sum(1)]
+    train = Dataset.from_bits(x[:1000], y[:1000, None])
+    valid = Dataset.from_bits(x[1000:], y[1000:, None])
+    net = parse_arch(f"{k}-{k}-1")
+    weights = counting_start(net, train)
+    values, sums = Model(net, weights).node_sums(train.inputs)
+    popcount = x[:1000].sum(1)
+    for t, node in enumerate(range(net.first_btf, net.n_nodes - 1), start=1):   # hidden t: popcount >= t
+        assert np.array_equal(values[:, node] > 0, popcount >= t)
+        assert np.all(np.abs(sums[:, node]) > 0)
+    for node in range(net.first_btf, net.n_nodes):
+        lo, hi = net.in_start[node], net.in_start[node + 1]
+        assert np.isclose(np.dot(weights[lo:hi], weights[lo:hi]), hi - lo)
+    assert np.array_equal(values[:, -1] > 0, y[:1000])        # the read-out fits the training items
+    c = train_early_stopped(train, valid, Setting(k, (k,), 1000, float(k), counting=True), np.arange(k), 0,
+                            5.0, tmp_path)
+    assert c.valid == 1.0 and "counting" in c.label(1)
