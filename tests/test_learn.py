@@ -10,8 +10,9 @@ from btflearn import Dataset
 from btflearn.circuits.export import read_netlist
 from btflearn.circuits.simulate import simulate
 from btflearn.cli.main import cli
-from btflearn.learn import columns, learn, rank_inputs
+from btflearn.learn import columns, learn
 from btflearn.learn_suite import category, find_pairs, format_table, run_suite, summarize
+from btflearn.selection import rank_inputs, select_inputs, strongest_interaction
 from btflearn.pla import read_pla, write_pla
 from btflearn.score import score_network
 
@@ -129,7 +130,6 @@ def test_categories_and_summary():
 
 
 def test_greedy_selection_finds_inputs_that_matter_only_together():
-    from btflearn.learn import select_inputs
     def f(x):  # x5 and x7 alone tell nothing about the output; given x2 they do
         return x[:, 2] ^ (x[:, 5] & x[:, 7])
     train, valid = sample(1600, 11, f), sample(1600, 12, f)
@@ -187,7 +187,6 @@ def test_a_wide_gate_rounded_to_small_weights_is_kept_as_a_smaller_candidate():
 
 
 def test_the_walsh_screen_finds_a_sum_bit_that_greedy_selection_cannot_see():
-    from btflearn.learn import select_inputs, strongest_interaction
     rng = np.random.default_rng(3)
     x = rng.random((3000, 24)) < 0.5
     carry = (x[:, 4].astype(int) * 2 + x[:, 9] + x[:, 20].astype(int) * 2 + x[:, 2]) >= 3   # a 2-bit carry
@@ -205,7 +204,6 @@ def test_the_walsh_screen_finds_a_sum_bit_that_greedy_selection_cannot_see():
 
 
 def test_the_walsh_screen_finds_the_two_inputs_of_a_xor():
-    from btflearn.learn import select_inputs, strongest_interaction
     rng = np.random.default_rng(5)
     x = rng.random((3000, 40)) < 0.5
     y = (x[:, 7] ^ x[:, 31]) ^ (rng.random(3000) < 0.03)   # the sign bit of a product, 3% label noise
