@@ -324,13 +324,14 @@ def read_inputs(members: list) -> list:
     return used
 
 
-def table_circuit(members: list, data_like: Dataset, name: str, time_limit: float):
+def table_circuit(members: list, data_like: Dataset, name: str, time_limit: float, max_ands: int | None = None):
     """The circuit of ``members`` (one candidate or a majority) built on the complete truth table of
     the inputs they read (at most MAX_TABLE_INPUTS), so that it computes the same function everywhere,
     unseen inputs included: the table's BDD (btflearn.circuits.bdd) or, on at most
     MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
-    resubstitution on that table (which checks its result on every pattern). None when the members
-    read too many inputs."""
+    resubstitution on that table (which checks its result on every pattern) when the circuit is within
+    ``max_ands``: a few seconds of it do not bring thousands of gates under the cap (a 9007-AND BDD of
+    ex89 stayed 9007 after 3.5 s). None when the members read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute
@@ -349,7 +350,7 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
         if and_count(extracted) < and_count(net):
             net = extracted
     check_circuit(net, members, table)
-    if time_limit > 0:
+    if time_limit > 0 and (max_ands is None or and_count(net) <= max_ands):
         net, _ = resubstitute(net, table, expected, time_limit=time_limit)
     return net
 
@@ -481,7 +482,10 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
         left = t0 + time_limit - time.perf_counter()
-        net = table_circuit(members, train, train.name, time_limit=min(left / 2, TABLE_RESUB_S))
+        # resubstitution's own setup and the conversion of its result take about as long again as its
+        # passes on a circuit of thousands of gates, and later candidates need time too
+        resub_s = min(left / 4, TABLE_RESUB_S)
+        net = table_circuit(members, train, train.name, resub_s if resub_s >= 1.0 else 0.0, max_ands)
         if net is None:
             net = build_circuit(members, train, patterns, train.name)
         ands = and_count(net)

@@ -235,6 +235,10 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
     assert np.array_equal(simulate(net, unseen), majority([m.predict(unseen) for m in members]))
     patterns = np.unique(data.inputs, axis=0)
     assert and_count(net) < and_count(build_circuit(members, data, patterns, "vote"))
+    unshrunk = and_count(table_circuit(members, data, "vote", time_limit=0.0))
+    assert and_count(net) < unshrunk    # the resubstitution did something ...
+    over_cap = table_circuit(members, data, "vote", time_limit=5.0, max_ands=unshrunk - 1)
+    assert and_count(over_cap) == unshrunk   # ... which is skipped for a start over the AND cap
     from btflearn.learn import MAX_TABLE_INPUTS
     k = MAX_TABLE_INPUTS + 1
     over = parse_arch(f"{k}-8-1")
