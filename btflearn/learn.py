@@ -330,8 +330,8 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     unseen inputs included: the table's BDD (btflearn.circuits.bdd) or, on at most
     MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
     resubstitution on that table (which checks its result on every pattern) when the circuit is within
-    ``max_ands``: a few seconds of it do not bring thousands of gates under the cap (a 9007-AND BDD of
-    ex89 stayed 9007 after 3.5 s). None when the members read too many inputs."""
+    ``max_ands`` (a few seconds of it do not bring a BDD of thousands of gates under the cap: ex89's
+    9007 ANDs stayed 9007 after 3.5 s). None when the members read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute
