@@ -202,14 +202,14 @@ def counting_start(net, data: Dataset) -> np.ndarray:
     needs every one)."""
     from .model import Model
     k = net.n_inputs
-    hidden = range(net.first_btf, net.n_nodes - net.n_outputs)
+    hidden = range(net.first_btf, net.first_output)
     thresholds = np.round(np.linspace(1, k, len(hidden))).astype(int)
     weights = np.ones(net.n_edges)
     for node in hidden:  # x . 1 >= 2t - k - 1 on the +-1 inputs; the bias node's value is -1
         lo, hi = net.in_start[node], net.in_start[node + 1]
         weights[lo:hi][net.senders[lo:hi] == 0] = 2.0 * thresholds[node - net.first_btf] - k - 1
     values, _ = Model(net, weights).node_sums(data.inputs)
-    for o, node in enumerate(range(net.n_nodes - net.n_outputs, net.n_nodes)):
+    for o, node in enumerate(range(net.first_output, net.n_nodes)):
         lo, hi = net.in_start[node], net.in_start[node + 1]
         w = np.linalg.lstsq(values[:, net.senders[lo:hi]], data.outputs[:, o], rcond=None)[0]
         # on a popcount that never occurs the weights can cancel exactly; circuit extraction needs every
