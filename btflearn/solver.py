@@ -92,10 +92,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
                 ckpt.save_run(checkpoint, run, fp)
                 last_save = time.perf_counter()
                 if guard.hit:
-                    run.close()
-                    raise Interrupted(f"interrupted; checkpoint saved to {checkpoint}",
-                                      assemble(problem, run.results, len(ids), seed, time.perf_counter() - run.t0,
-                                               run.engine.name))
+                    keep_checkpoint = True
+                    break
             solved = run.step(stop_on_first)
             if progress is not None:
                 progress(run.progress_info())
@@ -109,7 +107,10 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
     run.close()
     if checkpoint is not None and not keep_checkpoint:
         Path(checkpoint).unlink(missing_ok=True)
-    return assemble(problem, run.results, len(ids), seed, time.perf_counter() - run.t0, run.engine.name)
+    result = assemble(problem, run.results, len(ids), seed, time.perf_counter() - run.t0, run.engine.name)
+    if guard.hit:
+        raise Interrupted(f"interrupted; checkpoint saved to {checkpoint}", result)
+    return result
 
 
 @dataclass
