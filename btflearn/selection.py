@@ -100,18 +100,19 @@ def strongest_interaction(data: Dataset, max_items: int = SCREEN_ITEMS) -> tuple
     def noise(count):  # the largest of ``count`` null coefficients: about sqrt(2 ln count) standard errors
         return np.sqrt(2 * np.log(max(count, 2.0)) + 9.0) / np.sqrt(m)   # + 9: a margin
 
+    pair_noise, triple_noise = noise(n * n / 2), noise(n ** 3 / 6)
     best = (1.0, None)   # (coefficient / its noise level, inputs)
     for o in range(y.shape[1]):
-        c = np.triu(np.abs(x.T @ (x * y[:, [o]])) / m, 1)             # E[y x_i x_j], j > i
+        c = np.triu(np.abs(x.T @ (x * y[:, [o]])) / m, 1) / pair_noise          # E[y x_i x_j], j > i
         i, j = np.unravel_index(int(np.argmax(c)), c.shape)
-        if c[i, j] / noise(n * n / 2) > best[0]:
-            best = (float(c[i, j] / noise(n * n / 2)), (int(i), int(j)))
+        if c[i, j] > best[0]:
+            best = (float(c[i, j]), (int(i), int(j)))
     for i in range(n - 2):
         rest = x[:, i + 1:]
         for o in range(y.shape[1]):
             c = np.abs(rest.T @ (rest * (y[:, o] * x[:, i])[:, None])) / m   # E[y x_i x_j x_k], j, k > i
-            c = np.triu(c, 1)
+            c = np.triu(c, 1) / triple_noise
             j, k = np.unravel_index(int(np.argmax(c)), c.shape)
-            if c[j, k] / noise(n ** 3 / 6) > best[0]:
-                best = (float(c[j, k] / noise(n ** 3 / 6)), (i, i + 1 + int(j), i + 1 + int(k)))
+            if c[j, k] > best[0]:
+                best = (float(c[j, k]), (i, i + 1 + int(j), i + 1 + int(k)))
     return best[1]
