@@ -331,7 +331,8 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
     resubstitution on that table (which checks its result on every pattern) when the circuit is within
     ``max_ands`` (a few seconds of it do not bring a BDD of thousands of gates under the cap: ex89's
-    9007 ANDs stayed 9007 after 3.5 s). None when the members read too many inputs."""
+    9007 ANDs stayed 9007 after 3.5 s). Returns (circuit, its AND count), or None when the members
+    read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute
@@ -345,14 +346,17 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     net = LogicNetwork(data_like.n_inputs, list(data_like.input_names), [], name)
     for j, oname in enumerate(data_like.output_names):
         net.add_output(table_literal(expected[:, j] > 0, net, [net.input_lit(i) for i in used]), oname)
+    ands = and_count(net)   # counting converts to an AIG: seconds on thousands of gates, so once each
     if len(used) <= MAX_EXTRACT_TABLE_INPUTS:   # extraction over 2^16 patterns takes about 17 s
         extracted = build_circuit(members, data_like, table, name)
-        if and_count(extracted) < and_count(net):
-            net = extracted
+        extracted_ands = and_count(extracted)
+        if extracted_ands < ands:
+            net, ands = extracted, extracted_ands
     check_circuit(net, members, table)
-    if time_limit > 0 and (max_ands is None or and_count(net) <= max_ands):
+    if time_limit > 0 and (max_ands is None or ands <= max_ands):
         net, _ = resubstitute(net, table, expected, time_limit=time_limit)
-    return net
+        ands = and_count(net)
+    return net, ands
 
 
 def and_count(net) -> int:
@@ -485,10 +489,11 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         # resubstitution's own setup and the conversion of its result take about as long again as its
         # passes on a circuit of thousands of gates, and later candidates need time too
         resub_s = min(left / 4, TABLE_RESUB_S)
-        net = table_circuit(members, train, train.name, resub_s if resub_s >= 1.0 else 0.0, max_ands)
-        if net is None:
+        built = table_circuit(members, train, train.name, resub_s if resub_s >= 1.0 else 0.0, max_ands)
+        if built is None:
             net = build_circuit(members, train, patterns, train.name)
-        ands = and_count(net)
+            built = net, and_count(net)
+        net, ands = built
         if ands > max_ands:
             say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")
             continue

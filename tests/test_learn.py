@@ -230,14 +230,15 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
         members.append(Candidate(Setting(6, (8,), 600, 3.0), s, inputs, Model(net, rng.normal(size=net.n_edges)),
                                  0.0, 0.0, 1, 0.0))
     assert read_inputs(members) == list(range(10))
-    net = table_circuit(members, data, "vote", time_limit=5.0)
+    net, ands = table_circuit(members, data, "vote", time_limit=5.0)
+    assert ands == and_count(net)
     unseen = np.where(np.random.default_rng(2).random((4000, 12)) < 0.5, 1.0, -1.0)
     assert np.array_equal(simulate(net, unseen), majority([m.predict(unseen) for m in members]))
     patterns = np.unique(data.inputs, axis=0)
     assert and_count(net) < and_count(build_circuit(members, data, patterns, "vote"))
-    unshrunk = and_count(table_circuit(members, data, "vote", time_limit=0.0))
+    unshrunk = table_circuit(members, data, "vote", time_limit=0.0)[1]
     assert and_count(net) < unshrunk    # the resubstitution did something ...
-    over_cap = table_circuit(members, data, "vote", time_limit=5.0, max_ands=unshrunk - 1)
+    over_cap, _ = table_circuit(members, data, "vote", time_limit=5.0, max_ands=unshrunk - 1)
     assert and_count(over_cap) == unshrunk   # ... which is skipped for a start over the AND cap
     from btflearn.learn import MAX_TABLE_INPUTS
     k = MAX_TABLE_INPUTS + 1
