@@ -25,7 +25,7 @@ import numpy as np
 from .arch import parse_arch
 from .dataset import Dataset
 from .errors import BtfError
-from .selection import select_inputs, strongest_interaction
+from .selection import select_inputs, strongest_interaction, table_accuracy
 
 SLICE_S = 1.0             # shortest training slice between validation checks
 PATIENCE = 6              # slices without a better validation accuracy before a run stops
@@ -99,6 +99,7 @@ class LearnResult:
     settings: dict
     validation: str           # "given" or "held out N items of train"
     stopped: str              # why the search ended
+    table_valid: float | None = None  # the selected inputs' table on validation: a yardstick, not a model
 
     def summary(self) -> dict:
         return {
@@ -110,6 +111,7 @@ class LearnResult:
             "seconds": round(self.seconds, 2),
             "validation": self.validation,
             "stopped": self.stopped,
+            "table_valid": self.table_valid,
             "chosen": [m.label(self.network.n_outputs) for m in self.members],
             "inputs_used": sorted({int(j) for m in self.members for j in m.inputs}),
             "settings": self.settings,
@@ -425,7 +427,9 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             order, losses = by_screen
             say(f"inputs {', '.join(map(str, together))} together predict the outputs (Walsh screen)")
     best_k = 1 + int(np.argmin(losses))
-    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
+    table_valid = table_accuracy(train, valid, order[:best_k])
+    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k}, "
+        f"valid {table_valid:.4f} as a table)")
     screen, capacity = plan(train.n_inputs, train.n_items, best_k)
     runs = len(screen) + len(capacity) + 2
 
@@ -503,7 +507,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
                              accuracy(simulate(net, valid.inputs), valid), ands, time.perf_counter() - t0,
                              candidates,
                              dict(time_limit=time_limit, max_ands=max_ands, seed=seed, ensemble=ensemble,
-                                  slice_s=slice_s, patience=PATIENCE, max_iter=MAX_ITER), how, stopped)
+                                  slice_s=slice_s, patience=PATIENCE, max_iter=MAX_ITER), how, stopped, table_valid)
         say(f"chosen: {_names(members, n_out)}")
         say(f"valid {result.valid_accuracy:.4f}, {ands} ANDs, {result.seconds:.1f} s")
         return result

@@ -71,7 +71,7 @@ def learn_one(name, train_path, valid_path, out_dir, time_limit, max_ands, seed)
 
 def row_of(name, summary, n_inputs) -> dict:
     return dict(function=name, category=category(name), inputs=n_inputs, valid=summary["valid_accuracy"],
-                ands=summary["ands"], seconds=summary["seconds"])
+                ands=summary["ands"], seconds=summary["seconds"], table=summary.get("table_valid"))
 
 
 def run_suite(folder, out, time_limit=120.0, max_ands=5000, jobs=1, seed=0, only=None, log=None) -> dict:
@@ -128,21 +128,29 @@ def summarize(rows: list) -> dict:
     cats = {}
     for r in rows:
         cats.setdefault(r["category"], []).append(r)
-    return dict(functions=len(rows), mean_valid=mean([r["valid"] for r in rows]),
+    def tables(rs):  # rows written before the yardstick was recorded have none
+        return mean([r["table"] for r in rs if r.get("table") is not None])
+    return dict(functions=len(rows), mean_valid=mean([r["valid"] for r in rows]), mean_table=tables(rows),
                 mean_ands=mean([r["ands"] for r in rows]), max_ands=max((r["ands"] for r in rows), default=None),
                 total_seconds=round(sum(r["seconds"] for r in rows), 1),
                 categories={c: dict(functions=len(rs), mean_valid=mean([r["valid"] for r in rs]),
-                                    mean_ands=mean([r["ands"] for r in rs])) for c, rs in cats.items()})
+                                    mean_table=tables(rs), mean_ands=mean([r["ands"] for r in rs]))
+                            for c, rs in cats.items()})
 
 
 def format_table(rows: list, summary: dict) -> str:
-    """Markdown: one row per function, then per-category means and the totals (fits 80 columns)."""
-    lines = ["| function | category | inputs | valid acc | ANDs | seconds |", "|---|---|---:|---:|---:|---:|"]
-    lines += [f"| {r['function']} | {r['category']} | {r['inputs']} | {100 * r['valid']:.2f}% | {r['ands']} | "
-              f"{r['seconds']:.0f} |" for r in rows]
-    lines += ["", "| category | functions | mean valid acc | mean ANDs |", "|---|---:|---:|---:|"]
+    """Markdown: one row per function, then per-category means and the totals (fits 80 columns). The
+    "table" column is the selected inputs' table on validation (a yardstick, not a learned circuit)."""
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.2f}%"
+    lines = ["| function | category | inputs | valid acc | ANDs | seconds | table |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['function']} | {r['category']} | {r['inputs']} | {pct(r['valid'])} | {r['ands']} | "
+              f"{r['seconds']:.0f} | {pct(r.get('table'))} |" for r in rows]
+    lines += ["", "| category | functions | mean valid acc | mean ANDs | mean table |", "|---|---:|---:|---:|---:|"]
     for c, s in summary["categories"].items():
-        lines.append(f"| {c} | {s['functions']} | {100 * s['mean_valid']:.2f}% | {s['mean_ands']:.0f} |")
+        lines.append(f"| {c} | {s['functions']} | {pct(s['mean_valid'])} | {s['mean_ands']:.0f} | "
+                     f"{pct(s['mean_table'])} |")
     if rows:
         lines += ["", f"{summary['functions']} functions: mean validation accuracy "
                       f"{100 * summary['mean_valid']:.2f}%,",

@@ -46,6 +46,26 @@ def _table_loss(key_t, key_v, yt, yv, prior) -> float:
     return float(loss)
 
 
+def table_accuracy(train: Dataset, valid: Dataset, inputs) -> float:
+    """Validation accuracy of the plainest model over ``inputs``: each cell of their joint table predicts
+    the majority output of its training items (ties: True), a cell without items the overall majority.
+    Not a candidate (a table is not a BTF network), but a yardstick: it says how much the inputs
+    themselves tell, so a network that scores far below it on the same inputs underfits them."""
+    inputs = [int(j) for j in inputs]
+    both = np.concatenate([train.inputs[:, inputs], valid.inputs[:, inputs]]) > 0
+    _, cell = np.unique(both, axis=0, return_inverse=True)   # any number of inputs: rows, not integers
+    cell = cell.reshape(-1)
+    cell_t, cell_v = cell[:train.n_items], cell[train.n_items:]
+    count = np.bincount(cell_t, minlength=cell.max() + 1)
+    right = 0.0
+    for o in range(train.n_outputs):
+        votes = np.bincount(cell_t, weights=train.outputs[:, o], minlength=len(count))
+        fallback = 1.0 if train.outputs[:, o].sum() >= 0 else -1.0
+        pred = np.where(count[cell_v] > 0, np.where(votes[cell_v] >= 0, 1.0, -1.0), fallback)
+        right += float((pred == valid.outputs[:, o]).mean())
+    return right / train.n_outputs
+
+
 def select_inputs(train: Dataset, valid: Dataset, k_max: int = 32, start=(),
                   deadline: float | None = None) -> tuple[np.ndarray, list]:
     """Greedy forward selection from the inputs ``start``: add the input whose joint table with the

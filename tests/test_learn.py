@@ -12,7 +12,7 @@ from btflearn.circuits.simulate import simulate
 from btflearn.cli.main import cli
 from btflearn.learn import columns, learn
 from btflearn.learn_suite import category, find_pairs, format_table, run_suite, summarize
-from btflearn.selection import rank_inputs, select_inputs, strongest_interaction
+from btflearn.selection import rank_inputs, select_inputs, strongest_interaction, table_accuracy
 from btflearn.pla import read_pla, write_pla
 from btflearn.score import score_network
 
@@ -125,8 +125,27 @@ def test_categories_and_summary():
             dict(function="ex01", category="a", inputs=3, valid=0.7, ands=30, seconds=2.0)]
     s = summarize(rows)
     assert s["mean_valid"] == pytest.approx(0.8) and s["max_ands"] == 30 and s["mean_ands"] == 20
-    assert s["categories"]["a"]["functions"] == 2
-    assert "80.00%" in format_table(rows, s)
+    assert s["categories"]["a"]["functions"] == 2 and s["mean_table"] is None   # rows without a yardstick
+    assert "80.00%" in format_table(rows, s) and "| 1 | - |" in format_table(rows, s)
+    rows[0]["table"] = 0.95   # the mean is over the rows that have one
+    s = summarize(rows)
+    assert s["categories"]["a"]["mean_table"] == pytest.approx(0.95) and "95.00%" in format_table(rows, s)
+
+
+def test_the_table_yardstick_is_the_majority_of_each_cell():
+    rng = np.random.default_rng(3)
+    train, valid = sample(400, 20), sample(300, 21)
+    train = Dataset(train.inputs, np.where(rng.random((400, 1)) < 0.7, train.outputs, -train.outputs))
+    inputs = [10, 3, 7]   # the rule's inputs; 30% of the training labels flipped
+    votes, total = {}, float(train.outputs.sum())
+    for row, y in zip(train.inputs[:, inputs], train.outputs[:, 0]):
+        votes[tuple(row)] = votes.get(tuple(row), 0.0) + y
+    pred = [1.0 if votes.get(tuple(r), total) >= 0 else -1.0 for r in valid.inputs[:, inputs]]
+    expected = float(np.mean(np.array(pred) == valid.outputs[:, 0]))
+    assert table_accuracy(train, valid, inputs) == pytest.approx(expected)
+    assert table_accuracy(train, valid, inputs) > 0.95                # the majority of a cell undoes the noise
+    assert table_accuracy(train, valid, [0, 1]) < 0.8                 # inputs the rule does not read
+    assert table_accuracy(valid, valid, range(12)) == 1.0             # one item per cell: the table is exact
 
 
 def test_greedy_selection_finds_inputs_that_matter_only_together():
