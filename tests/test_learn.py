@@ -178,7 +178,8 @@ def test_a_symmetric_function_is_learned_by_a_layer_of_counting_gates():
 
 def test_a_wide_gate_rounded_to_small_weights_is_kept_as_a_smaller_candidate():
     from btflearn.arch import parse_arch
-    from btflearn.learn import Candidate, Setting, and_count, build_circuit, coarsened
+    from btflearn.learn import Candidate, Setting, coarsened
+    from btflearn.learn_circuit import and_count, build_circuit
     from btflearn.model import Model
 
     rng = np.random.default_rng(0)
@@ -237,7 +238,8 @@ def test_the_walsh_screen_finds_the_two_inputs_of_a_xor():
 
 def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
     from btflearn.arch import parse_arch
-    from btflearn.learn import Candidate, Setting, and_count, build_circuit, majority, read_inputs, table_circuit
+    from btflearn.learn import Candidate, Setting
+    from btflearn.learn_circuit import and_count, build_circuit, majority, read_inputs, table_circuit
     from btflearn.model import Model
 
     rng = np.random.default_rng(1)
@@ -259,7 +261,7 @@ def test_a_majority_over_few_inputs_is_shrunk_on_their_whole_truth_table():
     assert and_count(net) < unshrunk    # the resubstitution did something ...
     over_cap, _ = table_circuit(members, data, "vote", time_limit=5.0, max_ands=unshrunk - 1)
     assert and_count(over_cap) == unshrunk   # ... which is skipped for a start over the AND cap
-    from btflearn.learn import MAX_TABLE_INPUTS
+    from btflearn.learn_circuit import MAX_TABLE_INPUTS
     k = MAX_TABLE_INPUTS + 1
     over = parse_arch(f"{k}-8-1")
     wide = Candidate(Setting(k, (8,), 600, 3.0), 0, np.arange(k), Model(over, rng.normal(size=over.n_edges)),
