@@ -318,8 +318,8 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             say(f"inputs {', '.join(map(str, together))} together predict the outputs (Walsh screen)")
     best_k = 1 + int(np.argmin(losses))
     table_valid = table_accuracy(train, valid, order[:best_k])
-    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k}, "
-        f"valid {table_valid:.4f} as a table)")
+    say(f"inputs by greedy selection: {', '.join(map(str, order[:best_k]))} (best table: {best_k})")
+    say(f"their table (a yardstick, not a candidate): valid {table_valid:.4f}")
     screen, capacity = plan(train.n_inputs, train.n_items, best_k)
     runs = len(screen) + len(capacity) + 2
 

@@ -2,6 +2,7 @@
 and their accuracy. Thin: parse, call btflearn.learn / btflearn.learn_suite, print."""
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import click
 
 
 def _say(line: str) -> None:
-    click.echo(line, err=True)
+    """A progress line, wrapped to 80 columns (input lists can be long)."""
+    click.echo(textwrap.fill(line, 80, subsequent_indent="  ", break_long_words=False,
+                             break_on_hyphens=False), err=True)
 
 
 @click.command("learn")

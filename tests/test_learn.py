@@ -56,6 +56,15 @@ def test_learn_cli_writes_a_checked_circuit_and_score_agrees(tmp_path):
     assert len(run.output.splitlines()[1]) <= 80
 
 
+def test_learn_progress_lines_fit_80_columns(capsys):
+    from btflearn.cli.learn_cmds import _say
+    line = "inputs by greedy selection: " + ", ".join(str(j) for j in range(100, 160)) + " (best table: 60)"
+    _say(line)
+    printed = capsys.readouterr().err.splitlines()
+    assert len(printed) > 1 and max(len(p) for p in printed) <= 80
+    assert " ".join(p.strip() for p in printed) == line   # wrapped, nothing lost
+
+
 def test_learn_on_noise_stops_early_and_gives_a_small_circuit():
     def noise(x):
         return np.random.default_rng(5).random(len(x)) < 0.5
