@@ -332,8 +332,9 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp, slice_s)
         candidates.append(c)
         candidates.extend(coarsened(c, train, valid))
-        say(f"[{time.perf_counter() - t0:6.1f}s] {c.label(n_out):<34} valid {c.valid:.4f} "
-            f"train {c.train:.4f} {c.iterations:5d} it")
+        # the label last: a long one wraps between its words, the figures stay in their columns
+        say(f"[{time.perf_counter() - t0:6.1f}s] valid {c.valid:.4f} train {c.train:.4f} {c.iterations:5d} it  "
+            f"{c.label(n_out)}")
         return c
 
     def best_valid():
