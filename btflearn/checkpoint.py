@@ -118,7 +118,7 @@ def save_run(path, run, fp: str) -> Path:
                 extra[f"slot{k}_codes"] = s.solution.codes
         slots.append(dict(trial=s.trial, seed=s.seed, seconds=now - s.start, history=s.history,
                           best=_finite(s.best), next_tick=s.next_tick, last_gap=_finite(s.last_gap),
-                          solution=sol, polish_until=s.polish_until))
+                          solution=sol, first_exact=s.first_exact, polish_until=s.polish_until))
     for j, r in enumerate(run.results):
         extra[f"result{j}_weights"] = r.weights
         if r.codes is not None:
@@ -160,6 +160,8 @@ def restore_run(path, run, fp: str):
             sol = m["solution"]
             s.solution = Readout(sol["iteration"], run.problem.model(extra[f"slot{k}_weights"]),
                                  tuple(sol["accuracy"]), extra.get(f"slot{k}_codes"), sol["gap"])
+            # a checkpoint without the field kept the first verified read-out as the solution
+            s.first_exact = m.get("first_exact", sol["iteration"])
         run.slots[k] = s
     for j, d in enumerate(meta["results"]):
         d.update(gap=_unfinite(d["gap"]), best_gap=_unfinite(d["best_gap"]),

@@ -43,8 +43,9 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
     batch: how many trials advance together (default: all, at most 16). stop_on_first: stop at the
     first verified solution. progress: called with a dict after every chunk of iterations.
     polish: a read-out can reproduce every item while the gap is still large (weights not yet sparse);
-    with polish > 0 such a trial keeps iterating for up to ``polish`` more iterations, and the first
-    verified read-out with the gap below gapstop replaces the early one (cleaner circuits).
+    with polish > 0 such a trial keeps iterating for up to ``polish`` more iterations (or until a verified
+    read-out has its gap below gapstop), and its result is the verified read-out of smallest gap met on
+    the way (cleaner circuits, better generalization).
     dtype: storage of the replicated state, "float64" or "float32" (the projections' scalar maths stays
     in float64 either way; float32 halves the memory traffic).
     trial_ids: run exactly these trial indices (default ``range(trials)``); trial k starts from
@@ -144,8 +145,15 @@ class Slot:
         self.next_tick = next(self.ticks)
         self.last_gap = math.inf
         self.last_fit = None                   # fraction of items the latest read-out reproduces exactly
-        self.solution: Readout | None = None   # the first verified read-out, kept while polishing
+        self.solution: Readout | None = None   # while polishing: the verified read-out of smallest gap
+        self.first_exact: int | None = None    # iteration of the first verified read-out
         self.polish_until = 0
+
+    def keep_if_converged(self, r: "Readout"):
+        """Take the verified read-out ``r`` as the slot's solution if none is kept or its gap is smaller:
+        the further the gap has converged, the sparser the weights and the better they generalize."""
+        if self.solution is None or r.gap < self.solution.gap:
+            self.solution = r
 
     def record(self, done: int, gaps: np.ndarray):
         """Take in the gaps of the iterations that ended at ``done``."""
@@ -214,7 +222,7 @@ class InProcessRun:
         if not s.history or s.history[-1][0] != int(st.iters[k]):
             s.history.append((int(st.iters[k]), s.last_gap))
         s.last_gap = r.gap
-        first = s.solution.iteration if s.solution else (r.iteration if solved else None)
+        first = s.first_exact if s.first_exact is not None else (r.iteration if solved else None)
         self.results.append(TrialResult(s.trial, s.seed, solved, r.iteration, s.last_gap, s.best,
                                         time.perf_counter() - s.start, r.accuracy[0], r.accuracy[1],
                                         s.history, r.model.weights, r.codes, first))
@@ -232,14 +240,15 @@ class InProcessRun:
             s.record(int(st.iters[k]), row[row >= 0])
             r = self.readout(k)
             s.last_fit = float(r.accuracy[1])
-            if r.exact and s.solution is None and polish and s.last_gap >= gapstop:
-                s.solution = r  # verified; polish towards a small gap
-                s.polish_until = r.iteration + polish
+            if r.exact and polish and s.last_gap >= gapstop:
+                if s.first_exact is None:  # verified; polish towards a small gap
+                    s.first_exact, s.polish_until = r.iteration, r.iteration + polish
+                s.keep_if_converged(r)
             if r.exact and (s.last_gap < gapstop or not polish):
                 self.finish(k, True, r)
             elif s.solution is not None and (r.iteration >= s.polish_until or st.status[k] == AT_MAX_ITER):
-                # polishing budget spent: the latest verified read-out (the early one if the current fails)
-                self.finish(k, True, r if r.exact else s.solution)
+                # polishing budget spent: the verified read-out of smallest gap met while polishing
+                self.finish(k, True, s.solution)
             elif st.status[k] == BELOW_GAPSTOP:
                 # small gap but not yet a verified solution: keep going with a tighter threshold
                 st.gapstop[k] *= 0.5
@@ -254,11 +263,13 @@ class InProcessRun:
 
     def close(self):
         """Close the trials still running (time limit or first solution) with their current read-out,
-        or their verified early one when the current one fails."""
+        or, while polishing, with the verified read-out of smallest gap (the current one included)."""
         for k, s in enumerate(self.slots):
             if s is not None:
                 r = self.readout(k)
-                if not r.exact and s.solution is not None:
+                if s.solution is not None:
+                    if r.exact:
+                        s.keep_if_converged(r)
                     self.finish(k, True, s.solution)
                 else:
                     self.finish(k, r.exact, r)

@@ -71,7 +71,8 @@ def solver_options(specs=None, writes_circuit: bool = True):
                          help="Directory for model.json, result.json and the exported circuit."),
             click.option("--polish", type=click.IntRange(min=0), default=0, show_default=True,
                          help="After an early verified read-out, iterate up to this many more iterations "
-                              "towards a converged gap (sparser weights, smaller circuits)."),
+                              "towards a converged gap and keep the verified read-out of smallest gap "
+                              "(sparser weights, smaller circuits)."),
             click.option("--all-trials", is_flag=True,
                          help="Run every trial to its end instead of stopping at the first solution "
                               "(for success-rate studies; result.json lists every trial)."),

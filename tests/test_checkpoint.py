@@ -53,6 +53,27 @@ def test_time_limit_keeps_a_resumable_checkpoint(tmp_path):
     _same_trials(whole, fit(data, checkpoint=path, resume=True, **kw))
 
 
+def test_a_run_stopped_while_polishing_resumes_to_the_same_result(tmp_path):
+    """The kept read-out of a polishing trial and the iteration of its first verified read-out travel in
+    the checkpoint."""
+    data = multiplier(2)
+    kw = dict(arch="4-4-4-4", gamma=1e-3, max_iter=20_000, trials=1, seed=6, polish=4000, gapstop=1e-9)
+    whole = fit(data, **kw)
+    path = tmp_path / "p.npz"
+    calls = []
+
+    def stop_while_polishing(info):   # SIGINT a few chunks after the first verified read-out
+        calls.append(info)
+        if sum(c["fit"] == 1.0 for c in calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(Interrupted):
+        fit(data, checkpoint=path, progress=stop_while_polishing, **kw)
+    resumed = fit(data, checkpoint=path, resume=True, **kw)
+    assert whole.trials[0].first_solved_at < whole.trials[0].iterations
+    _same_trials(whole, resumed)
+
+
 def test_resume_refuses_another_problem_or_settings(tmp_path):
     data = multiplier(2)
     path = tmp_path / "c.npz"

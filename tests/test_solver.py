@@ -109,6 +109,25 @@ def test_polish_turns_an_early_read_out_into_a_converged_one():
         assert winner.gap < 0.01
 
 
+def test_polish_keeps_the_verified_read_out_of_smallest_gap():
+    """While polishing, a read-out is verified at many chunks, and the gap moves up and down between
+    them: the result is the verified read-out of smallest gap, not merely the first or the last."""
+    data = multiplier(2)
+    seen = []  # (iteration, gap, fraction of items exact) of the read-out after each chunk
+
+    def progress(p):
+        if p["running"]:
+            seen.append((p["running"][0][1], p["running"][0][2], p["fit"]))
+
+    r = fit(data, arch="4-4-4-4", gamma=1e-3, max_iter=20_000, trials=1, seed=6, polish=4000, gapstop=1e-9,
+            progress=progress)
+    t = r.trials[0]
+    verified = [(it, gap) for it, gap, f in seen if f == 1.0]
+    assert len(verified) >= 3 and r.solved and r.model.accuracy(data) == (1.0, 1.0)
+    assert t.first_solved_at == verified[0][0]
+    assert t.gap <= min(gap for _, gap in verified) < verified[-1][1]
+
+
 def test_a_subset_of_trials_reproduces_those_trials():
     """Trial k depends only on (seed, k): running trials 1 and 3 alone gives the same per-trial
     results as the full batch of four (what distributed runs rely on)."""
