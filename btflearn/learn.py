@@ -4,8 +4,8 @@ IWLS 2020 contest): BTF networks trained by ``btflearn.fit``, every choice made 
 Training on all items with a wide network is slow (cost grows with items x edges) and, on a function that
 does not generalize, fits noise. So the learner
 1. selects inputs greedily (the joint table that best predicts validation) and tries the top k of them;
-2. trains a screen of networks (one wide threshold gate, a layer of counting gates, deeper sparse nets) on
-   the distinct patterns of those inputs, in time slices, keeping the weights of the slice with the best
+2. trains a screen of networks (one wide threshold gate, a Shannon split into one small network per
+   cofactor, a layer of counting gates, deeper sparse nets) on the distinct patterns of those inputs, in time slices, keeping the weights of the slice with the best
    validation accuracy and stopping a run when validation has not improved for a few slices;
 3. spends what is left of the budget on more seeds of the best setting, and takes a majority vote of the
    three best networks when that scores better on validation;
@@ -38,6 +38,8 @@ MAX_GATE_INPUTS = 256     # inputs of the widest single threshold gate tried
 LINEAR_SIGMA = 300.0      # margin sqrt(m / sigma) small enough for exponential weights (comparators)
 SELECTION_SHARE = 0.2     # share of the time limit for each of the two input selections
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
+LEAF_INPUTS = 5           # a Shannon split leaves cofactors of this many inputs (32 patterns: fit in
+SPLIT_K = (6, 11)         # a few hundred iterations), for tables of this many inputs (2-64 cofactors)
 
 
 @dataclass
@@ -49,14 +51,16 @@ class Setting:
     sigma: float = 3.0
     dense: bool = False   # every layer sees every earlier one (skip connections)
     counting: bool = False  # start the hidden layer as counting gates (``counting_start``)
+    split: int = 0          # one network per cofactor of the first ``split`` inputs (btflearn.shannon)
 
     def arch(self, n_out: int) -> str:  # no hidden widths: one threshold gate per output
-        spec = "-".join(str(w) for w in (self.k, *self.widths, n_out))
+        spec = "-".join(str(w) for w in (self.k - self.split, *self.widths, n_out))
         return "dense:" + spec if self.dense and self.widths else spec
 
     def describe(self, n_out: int = 1) -> str:
         start = " counting" if self.counting else ""
-        return f"{self.arch(n_out)}{start} n={self.items} s={self.sigma:g}"
+        split = f"split {self.split}: {1 << self.split} x " if self.split else ""
+        return f"{split}{self.arch(n_out)}{start} n={self.items} s={self.sigma:g}"
 
 
 @dataclass
@@ -158,6 +162,8 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     accuracy; stops when the run ends, ``budget`` seconds are spent (after one slice at least), or
     validation has not improved for PATIENCE slices."""
     from .solver import fit
+    if setting.split:
+        return train_split(train, valid, setting, inputs, seed, budget, workdir, slice_s)
     t0 = time.perf_counter()
     rng = np.random.default_rng([seed, setting.items, setting.k])
     sub = distinct(columns(train, inputs))
@@ -191,6 +197,45 @@ def train_early_stopped(train: Dataset, valid: Dataset, setting: Setting, inputs
     score, model, train_acc, iterations = best
     return Candidate(setting, seed, np.asarray(inputs), model, score, train_acc, iterations,
                      time.perf_counter() - t0)
+
+
+def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: int, budget: float,
+                workdir, slice_s: float = SLICE_S) -> Candidate:
+    """A Shannon split (btflearn.shannon): the first ``setting.split`` of the chosen ``inputs`` select a
+    cofactor, and each cofactor's distinct patterns train their own network of ``setting`` over the
+    other inputs, early-stopped on the validation items of that cofactor (on its training patterns
+    when it has none), in what is left of ``budget`` shared among the cofactors still to train. A
+    cofactor whose training items all agree, or that has none, is a constant (the overall majority
+    when it has none). The networks are joined into one by a multiplexer of threshold gates."""
+    from .shannon import cofactor_index, join_cofactors
+    t0 = time.perf_counter()
+    s = setting.split
+    inputs = np.asarray(inputs)
+    table = distinct(columns(train, inputs))
+    leaf_setting = replace(setting, k=setting.k - s, split=0, items=table.n_items)
+    rest = np.arange(s, len(inputs))
+    majority = np.where(train.outputs.mean(axis=0) >= 0, 1.0, -1.0)
+    held = columns(valid, inputs)
+    code, held_code = cofactor_index(table.inputs, s), cofactor_index(held.inputs, s)
+    todo = [c for c in range(1 << s) if len(np.unique(table.outputs[code == c], axis=0)) > 1]
+    leaves, iterations = [], 0
+    for c in range(1 << s):
+        rows = table.subset(code == c) if np.any(code == c) else None
+        if c not in todo:
+            leaves.append(majority if rows is None else rows.outputs[0])
+            continue
+        held_rows = held.subset(held_code == c) if np.any(held_code == c) else rows
+        left = budget - (time.perf_counter() - t0)
+        share = max(left / (len(todo) - todo.index(c)), 0.05)
+        leaf = train_early_stopped(rows, held_rows, leaf_setting, rest, seed, share, workdir,
+                                   min(slice_s, share))
+        leaves.append(leaf.model)
+        iterations += leaf.iterations
+    model = join_cofactors(leaves, s, len(inputs), train.n_outputs, list(table.input_names),
+                           list(table.output_names), name=train.name)
+    score = accuracy(model.predict(valid.inputs[:, inputs]), valid)
+    return Candidate(setting, seed, inputs, model, score, accuracy(model.predict(table.inputs), table),
+                     iterations, time.perf_counter() - t0)
 
 
 def counting_start(net, data: Dataset) -> np.ndarray:
@@ -252,8 +297,9 @@ def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8))
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
     comparators and carries) on the first 32 inputs, and on all of them when there are more (pixels);
-    a layer of gates as wide as the inputs (sigma = their number: counting gates, so symmetric
-    functions); then networks on the first ``best_k`` selected inputs (the size of the best table) and a
+    on 6-11 selected inputs, a Shannon split into networks of 5 inputs, one per cofactor of the others
+    (functions that look random to one network of their inputs: btflearn.shannon); a layer of gates as
+    wide as the inputs (sigma = their number: counting gates, so symmetric functions); then networks on the first ``best_k`` selected inputs (the size of the best table) and a
     few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-layer network
     can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give the
     capacity. Capacity stage: the best setting with more items, and wider."""
@@ -266,6 +312,9 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
               Setting(best_k, (16,), items, 5.0),
               Setting(best_k, (16, 16), items, 5.0, True),
               Setting(k2, (16, 16), items, 3.0, True)]
+    if SPLIT_K[0] <= best_k <= SPLIT_K[1]:
+        screen.insert(1, Setting(best_k, (16, 16), min(1 << best_k, n_items), 5.0, True,
+                                 split=best_k - LEAF_INPUTS))
     if n_inputs > wide:
         screen.insert(1, Setting(min(n_inputs, MAX_GATE_INPUTS), (), min(2048, n_items), LINEAR_SIGMA))
     capacity = [(items * 2, None), (items, (32, 16))]
@@ -327,7 +376,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
         left = deadline - time.perf_counter()
         if left < 1.0:
             return None
-        budget = min(left, (deadline - t0) / runs * 1.5)
+        budget = min(left, (deadline - t0) / runs * (3.0 if setting.split else 1.5))  # 2^s networks
         with tempfile.TemporaryDirectory(prefix="btflearn-learn-") as tmp:
             c = train_early_stopped(train, valid, setting, order[:setting.k], s, budget, tmp, slice_s)
         candidates.append(c)
@@ -343,7 +392,8 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     p0 = min(max(candidates[0].valid, 0.5), 1 - 1 / valid.n_items)
     signal = p0 + SIGNAL_Z * np.sqrt(p0 * (1 - p0) / valid.n_items)
     stopped = "time limit"
-    first_net = next(k for k, setting in enumerate(screen) if setting.dense)  # each kind tried once
+    # each kind tried once: the single gates, the split, the counting layer, a plain network
+    first_net = next(k for k, setting in enumerate(screen) if setting.dense and not setting.split)
     for k, setting in enumerate(screen):
         if run(setting, seed) is None:
             break
@@ -353,7 +403,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
     screened = [c for c in candidates if c.setting is not None and c.setting.widths]
     if screened and best_valid() >= signal:
         top = max(screened, key=lambda c: c.valid).setting
-        for items, widths in capacity:
+        for items, widths in capacity if not top.split else ():  # a split's cofactors fit already
             run(replace(top, widths=widths or top.widths, items=min(items, train.n_items)), seed)
         extra, stale = seed + 1, 0
         while deadline - time.perf_counter() > 2.0:

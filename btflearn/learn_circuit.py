@@ -10,6 +10,8 @@ from .errors import BtfError
 
 MAX_TABLE_INPUTS = 16     # a circuit reading at most this many inputs is built on their whole truth table
 MAX_EXTRACT_TABLE_INPUTS = 12  # extracted over that table too when it reads at most this many
+MAX_EXTRACT_TABLE_NODES = 300  # and its networks have at most this many BTF nodes in all (a Shannon
+                               # split of 64 cofactors has 2000: 25 s to extract, 57,128 ANDs; BDD 660)
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
 
 
@@ -67,10 +69,10 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     """The circuit of ``members`` (one candidate or a majority) built on the complete truth table of
     the inputs they read (at most MAX_TABLE_INPUTS), so that it computes the same function everywhere,
     unseen inputs included: the table's BDD (btflearn.circuits.bdd) or, on at most
-    MAX_EXTRACT_TABLE_INPUTS inputs, the extracted networks if smaller, then shrunk by care-set
-    resubstitution on that table (which checks its result on every pattern) when the circuit is within
-    ``max_ands`` (a few seconds of it do not bring a BDD of thousands of gates under the cap: ex89's
-    9007 ANDs stayed 9007 after 3.5 s). Returns (circuit, its AND count), or None when the members
+    MAX_EXTRACT_TABLE_INPUTS inputs and MAX_EXTRACT_TABLE_NODES nodes, the extracted networks if
+    smaller, then shrunk by care-set resubstitution on that table (which checks its result on every
+    pattern) when the circuit is within ``max_ands`` (a few seconds of it do not bring a BDD of
+    thousands of gates under the cap: ex89's 9007 ANDs stayed 9007 after 3.5 s). Returns (circuit, its AND count), or None when the members
     read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
@@ -86,7 +88,8 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     for j, oname in enumerate(data_like.output_names):
         net.add_output(table_literal(expected[:, j] > 0, net, [net.input_lit(i) for i in used]), oname)
     ands = and_count(net)   # counting converts to an AIG: seconds on thousands of gates, so once each
-    if len(used) <= MAX_EXTRACT_TABLE_INPUTS:   # extraction over 2^16 patterns takes about 17 s
+    nodes = sum(c.model.network.n_btf for c in members if c.model is not None)
+    if len(used) <= MAX_EXTRACT_TABLE_INPUTS and nodes <= MAX_EXTRACT_TABLE_NODES:  # 2^16 patterns: 17 s
         extracted = build_circuit(members, data_like, table, name)
         extracted_ands = and_count(extracted)
         if extracted_ands < ands:
