@@ -5,8 +5,9 @@ Training on all items with a wide network is slow (cost grows with items x edges
 does not generalize, fits noise. So the learner
 1. selects inputs greedily (the joint table that best predicts validation) and tries the top k of them;
 2. trains a screen of networks (one wide threshold gate, a Shannon split into one small network per
-   cofactor, a layer of counting gates, deeper sparse nets) on the distinct patterns of those inputs, in time slices, keeping the weights of the slice with the best
-   validation accuracy and stopping a run when validation has not improved for a few slices;
+   cofactor, a layer of counting gates, deeper sparse nets) on the distinct patterns of those inputs,
+   in time slices, keeping the weights of the slice with the best validation accuracy and stopping a
+   run when validation has not improved for a few slices;
 3. spends what is left of the budget on more seeds of the best setting, and takes a majority vote of the
    three best networks when that scores better on validation;
 4. turns the winner into a circuit over all the inputs, checked against the model's own predictions on
@@ -216,7 +217,7 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     rest = np.arange(s, len(inputs))
     majority = np.where(train.outputs.mean(axis=0) >= 0, 1.0, -1.0)
     held = columns(valid, inputs)
-    code, held_code = cofactor_index(table.inputs, s), cofactor_index(held.inputs, s)
+    code, held_code = cofactor_index(table.inputs, range(s)), cofactor_index(held.inputs, range(s))
     todo = [c for c in range(1 << s) if len(np.unique(table.outputs[code == c], axis=0)) > 1]
     leaves, iterations = [], 0
     for c in range(1 << s):
@@ -231,7 +232,7 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
                                    min(slice_s, share))
         leaves.append(leaf.model)
         iterations += leaf.iterations
-    model = join_cofactors(leaves, s, len(inputs), train.n_outputs, list(table.input_names),
+    model = join_cofactors(leaves, range(s), len(inputs), train.n_outputs, list(table.input_names),
                            list(table.output_names), name=train.name)
     score = accuracy(model.predict(valid.inputs[:, inputs]), valid)
     return Candidate(setting, seed, inputs, model, score, accuracy(model.predict(table.inputs), table),
@@ -299,10 +300,11 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     comparators and carries) on the first 32 inputs, and on all of them when there are more (pixels);
     on 6-11 selected inputs, a Shannon split into networks of 5 inputs, one per cofactor of the others
     (functions that look random to one network of their inputs: btflearn.shannon); a layer of gates as
-    wide as the inputs (sigma = their number: counting gates, so symmetric functions); then networks on the first ``best_k`` selected inputs (the size of the best table) and a
-    few more. With sigma = 3 every node is about a MAJ3, so an output node of a one-hidden-layer network
-    can only combine about three hidden nodes: depth (dense skip layers) and sigma = 5 give the
-    capacity. Capacity stage: the best setting with more items, and wider."""
+    wide as the inputs (sigma = their number: counting gates, so symmetric functions); then networks
+    on the first ``best_k`` selected inputs (the size of the best table) and a few more. With sigma =
+    3 every node is about a MAJ3, so an output node of a one-hidden-layer network can only combine
+    about three hidden nodes: depth (dense skip layers) and sigma = 5 give the capacity. Capacity
+    stage: the best setting with more items, and wider."""
     items = min(1024, n_items)
     k2 = min(n_inputs, best_k + 4)
     wide = min(n_inputs, 32)

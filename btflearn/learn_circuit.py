@@ -72,8 +72,8 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     MAX_EXTRACT_TABLE_INPUTS inputs and MAX_EXTRACT_TABLE_NODES nodes, the extracted networks if
     smaller, then shrunk by care-set resubstitution on that table (which checks its result on every
     pattern) when the circuit is within ``max_ands`` (a few seconds of it do not bring a BDD of
-    thousands of gates under the cap: ex89's 9007 ANDs stayed 9007 after 3.5 s). Returns (circuit, its AND count), or None when the members
-    read too many inputs."""
+    thousands of gates under the cap: ex89's 9007 ANDs stayed 9007 after 3.5 s). Returns (circuit,
+    its AND count), or None when the members read too many inputs."""
     from .circuits.bdd import table_literal
     from .circuits.ir import LogicNetwork
     from .circuits.resub import resubstitute

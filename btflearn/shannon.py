@@ -1,4 +1,4 @@
-"""A Shannon split of a BTF network: one network per cofactor of the function on its first s inputs,
+"""A Shannon split of a BTF network: one network per cofactor of the function on s of its inputs,
 joined into a single BTF network by a multiplexer of threshold gates.
 
 A function of 9-11 inputs whose Walsh weight sits on products of four or more of them looks random to a
@@ -24,18 +24,24 @@ from .model import Model
 from .network import Network
 
 
-def cofactor_index(inputs: np.ndarray, s: int) -> np.ndarray:
-    """The cofactor of every row: bit j is set when input j (of the first s) is True."""
-    return ((np.asarray(inputs)[:, :s] > 0) @ (1 << np.arange(s))).astype(np.int64)
+def cofactor_index(inputs: np.ndarray, select) -> np.ndarray:
+    """The cofactor of every row: bit j is set when input ``select[j]`` is True."""
+    select = list(select)
+    return ((np.asarray(inputs)[:, select] > 0) @ (1 << np.arange(len(select)))).astype(np.int64)
 
 
-def join_cofactors(leaves: list, s: int, n_inputs: int, n_outputs: int, input_names=None,
+def join_cofactors(leaves: list, select, n_inputs: int, n_outputs: int, input_names=None,
                    output_names=None, name: str = "shannon") -> Model:
-    """One Model over ``n_inputs`` whose first ``s`` inputs choose the cofactor: ``leaves[c]`` (c as in
-    ``cofactor_index``) is a Model over the other n_inputs - s inputs, or one +-1 value per output (a
-    constant cofactor)."""
-    if not 1 <= s < n_inputs or len(leaves) != 1 << s:
+    """One Model over ``n_inputs`` whose inputs ``select`` (s positions) choose the cofactor:
+    ``leaves[c]`` (c as in ``cofactor_index``) is a Model over the other n_inputs - s inputs, in their
+    order, or one +-1 value per output (a constant cofactor)."""
+    select = [int(j) for j in select]
+    s = len(select)
+    if not 1 <= s < n_inputs or len(set(select)) != s or not all(0 <= j < n_inputs for j in select):
+        raise BtfError(f"a split selects 1 to {n_inputs - 1} distinct inputs of {n_inputs}, got {select}")
+    if len(leaves) != 1 << s:
         raise BtfError(f"a split on {s} of {n_inputs} inputs needs {1 << s} cofactors, got {len(leaves)}")
+    rest = [j for j in range(n_inputs) if j not in select]
     edges, weights = [], []
     next_node = 1 + n_inputs
     leaf_out = []                 # per cofactor: the node of each output, or the constant +-1
@@ -50,8 +56,8 @@ def join_cofactors(leaves: list, s: int, n_inputs: int, n_outputs: int, input_na
         if net.n_inputs != n_inputs - s or net.n_outputs != n_outputs:
             raise BtfError(f"a cofactor network needs {n_inputs - s} inputs and {n_outputs} outputs, "
                            f"got {net.n_inputs} and {net.n_outputs}")
-        # the leaf's bias stays 0, its input j becomes input s + 1 + j, its BTF nodes follow in order
-        mapping = np.concatenate([np.arange(1 + net.n_inputs) + np.r_[0, np.full(net.n_inputs, s)],
+        # the leaf's bias stays 0, its input j is node 1 + rest[j], its BTF nodes follow in order
+        mapping = np.concatenate([[0], 1 + np.asarray(rest, dtype=np.int64),
                                   next_node + np.arange(net.n_btf)])
         edges += zip(mapping[net.receivers].tolist(), mapping[net.senders].tolist())
         weights += leaf.weights.tolist()
@@ -59,11 +65,11 @@ def join_cofactors(leaves: list, s: int, n_inputs: int, n_outputs: int, input_na
         next_node += net.n_btf
     terms = [[] for _ in range(n_outputs)]
     for c, outs in enumerate(leaf_out):
-        select = [(1 + j, 1.0 if c >> j & 1 else -1.0) for j in range(s)]
+        literals = [(1 + j, 1.0 if c >> i & 1 else -1.0) for i, j in enumerate(select)]
         for o, out in enumerate(outs):
             if isinstance(out, float) and out < 0:
                 continue          # a False cofactor adds no term
-            fanins = select + ([] if isinstance(out, float) else [(out, 1.0)])
+            fanins = literals + ([] if isinstance(out, float) else [(out, 1.0)])
             edges.append((next_node, 0))
             weights.append(len(fanins) - 1.0)
             for sender, w in fanins:
@@ -84,6 +90,6 @@ def join_cofactors(leaves: list, s: int, n_inputs: int, n_outputs: int, input_na
             weights.append(1.0)
     n_nodes = next_node + n_outputs
     edges = np.asarray(edges, dtype=np.int64)
-    net = Network.from_edges(n_nodes, n_inputs, n_outputs, edges, arch=f"split:{s}")
+    net = Network.from_edges(n_nodes, n_inputs, n_outputs, edges, arch="split:" + ",".join(map(str, select)))
     order = np.lexsort((edges[:, 1], edges[:, 0]))   # from_edges sorts edges by receiver, then sender
     return Model(net, np.asarray(weights)[order], input_names, output_names, name=name)

@@ -26,11 +26,11 @@ def test_the_joined_network_computes_each_cofactor_network_on_its_cofactor(s, n_
     rng = np.random.default_rng(s)
     leaves = random_leaves(rng, s, n_rest, n_out)
     leaves[-1] = -np.ones(n_out)              # a False cofactor: no term at all
-    model = join_cofactors(leaves, s, s + n_rest, n_out)
+    model = join_cofactors(leaves, range(s), s + n_rest, n_out)
     x = np.where(rng.random((2000, s + n_rest)) < 0.5, 1.0, -1.0)
     values, sums = model.node_sums(x)
     got = model.predict(x)
-    code = cofactor_index(x, s)
+    code = cofactor_index(x, range(s))
     assert set(code.tolist()) == set(range(1 << s))
     for c, leaf in enumerate(leaves):
         rows = code == c
@@ -41,8 +41,23 @@ def test_the_joined_network_computes_each_cofactor_network_on_its_cofactor(s, n_
     assert np.all(sums[:, first_join:] != 0)  # the multiplexer's gates never sit at 0
 
 
+def test_any_inputs_can_select_the_cofactor():
+    rng = np.random.default_rng(7)
+    select = [4, 1]
+    leaves = random_leaves(rng, 2, 3, 2)
+    model = join_cofactors(leaves, select, 5, 2)
+    x = np.where(rng.random((500, 5)) < 0.5, 1.0, -1.0)
+    code = cofactor_index(x, select)
+    assert np.array_equal(code, (x[:, 4] > 0) + 2 * (x[:, 1] > 0))
+    for c, leaf in enumerate(leaves):
+        rows = code == c
+        rest = x[rows][:, [0, 2, 3]]
+        want = leaf.predict(rest) if isinstance(leaf, Model) else np.tile(leaf, (rows.sum(), 1))
+        assert np.array_equal(model.predict(x[rows]), want), c
+
+
 def test_all_false_cofactors_give_a_constant_false_output():
-    model = join_cofactors([-np.ones(2), -np.ones(2)], 1, 3, 2)
+    model = join_cofactors([-np.ones(2), -np.ones(2)], [2], 3, 2)
     x = np.where(np.random.default_rng(0).random((50, 3)) < 0.5, 1.0, -1.0)
     assert np.all(model.predict(x) == -1.0)
 
@@ -51,13 +66,14 @@ def test_a_split_needs_one_leaf_per_cofactor_of_the_right_shape():
     net = parse_arch("2-2-1")
     leaf = Model(net, np.ones(net.n_edges))
     with pytest.raises(BtfError, match="needs 4 cofactors"):
-        join_cofactors([leaf, leaf], 2, 4, 1)
+        join_cofactors([leaf, leaf], [0, 1], 4, 1)
     with pytest.raises(BtfError, match="needs 3 inputs"):
-        join_cofactors([leaf, leaf], 1, 4, 1)
+        join_cofactors([leaf, leaf], [0], 4, 1)
     with pytest.raises(BtfError, match="values of \\+-1"):
-        join_cofactors([leaf, np.array([0.5])], 1, 3, 1)
-    with pytest.raises(BtfError, match="split on"):
-        join_cofactors([leaf], 0, 3, 1)
+        join_cofactors([leaf, np.array([0.5])], [0], 3, 1)
+    for select in ([], [0, 0], [3]):
+        with pytest.raises(BtfError, match="distinct inputs"):
+            join_cofactors([leaf, leaf], select, 3, 1)
 
 
 def random_function(seed, n_inputs=12, relevant=8):
