@@ -114,3 +114,31 @@ def test_the_learner_splits_a_random_function_of_nine_inputs():
     assert result.members[0].setting.split == 9 - 5, result.summary()["chosen"]
     # 512 cells, about 10 items each: nearly all seen, so nearly exact on unseen items
     assert result.valid_accuracy >= 0.97
+
+
+def split_settings():
+    return dict(arch="dense:4-8-8-8-6", sigma=5.0, beta=0.3, gamma=3e-3, max_iter=100_000, trials=2, seed=0)
+
+
+def test_fitting_by_cofactors_solves_the_3x3_multiplier_and_resumes_to_the_same_model(tmp_path):
+    from btflearn.split_fit import fit_split
+    from btflearn.tasks import multiplier
+    data = multiplier(3)
+    whole = fit_split(data, ["a0", "b0"], **split_settings())
+    assert whole.solved and whole.model.accuracy(data) == (1.0, 1.0)
+    assert whole.model.network.arch == "split:0,3" and whole.model.hyperparameters["split"] == ["a0", "b0"]
+    assert whole.iterations > 0 and whole.model.iterations == whole.iterations
+    stopped = fit_split(data, ["a0", "b0"], checkpoint_dir=tmp_path, time_limit=1e-3, **split_settings())
+    assert not stopped.solved and stopped.model.network.n_inputs == 6     # the run so far, all inputs
+    resumed = fit_split(data, ["a0", "b0"], checkpoint_dir=tmp_path, resume=True, **split_settings())
+    assert resumed.solved and np.array_equal(resumed.model.weights, whole.model.weights)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"cofactor-{c}.json" for c in range(4)]
+
+
+def test_a_split_names_existing_distinct_inputs():
+    from btflearn.split_fit import fit_split
+    from btflearn.tasks import multiplier
+    with pytest.raises(BtfError, match="no input named 'c0'"):
+        fit_split(multiplier(2), ["c0"], **split_settings())
+    with pytest.raises(BtfError, match="distinct inputs"):
+        fit_split(multiplier(2), ["a0", "a0"], **split_settings())

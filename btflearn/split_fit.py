@@ -1,0 +1,100 @@
+"""Fitting by cofactors: ``fit`` once per cofactor of a dataset on a few of its inputs, and the networks
+joined into one model by a multiplexer of threshold gates (btflearn.shannon).
+
+A network that must reproduce all 1024 facts of a 5x5 multiplier did not converge in 350,000 iterations
+(docs/multiplier5.md); fixing two of its inputs leaves four functions of 256 facts each, about the size
+of the 4x4 multiplier, which the same projections solve in tens of thousands. The joined model reproduces
+every fact exactly when every cofactor's network does, and is an ordinary BTF network (model.json,
+circuit extraction, minimisation and verification take it as they take any other).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import BtfError
+from .shannon import cofactor_index, join_cofactors
+
+
+def cofactor_datasets(dataset: Dataset, select) -> list:
+    """The items of each cofactor of the inputs ``select`` (c as in ``cofactor_index``), over the other
+    inputs in their order; None for a cofactor without items."""
+    select = [int(j) for j in select]
+    rest = [j for j in range(dataset.n_inputs) if j not in select]
+    code = cofactor_index(dataset.inputs, select)
+    out = []
+    for c in range(1 << len(select)):
+        rows = code == c
+        out.append(Dataset(dataset.inputs[rows][:, rest], dataset.outputs[rows],
+                           input_names=[dataset.input_names[j] for j in rest],
+                           output_names=list(dataset.output_names), name=f"{dataset.name}.c{c}")
+                   if rows.any() else None)
+    return out
+
+
+def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = False, progress=None,
+              **fit_kwargs):
+    """``btflearn.fit`` on every cofactor of the inputs ``select`` (names or positions) with
+    ``fit_kwargs`` (same architecture, settings and seed for each), one after another, then the joined
+    model. A cofactor whose outputs are constant needs no network. ``checkpoint_dir``: each cofactor's
+    run checkpoints to ``cofactor-C.npz`` there and its result is kept as ``cofactor-C.json``, so that
+    ``resume=True`` skips the cofactors already solved and continues the one that was running.
+    ``progress``: called with (cofactor, number of cofactors, fit's progress dict). Returns a FitResult
+    whose model is the joined one (solved when every cofactor is), with the cofactors' results in
+    ``trials`` and their iterations added up."""
+    from .model import Model, load_model
+    from .solver import fit
+    from .trials import FitResult
+    names = [j for j in select if isinstance(j, str) and j not in dataset.input_names]
+    if names:
+        raise BtfError(f"no input named {names[0]!r}; the inputs are {', '.join(dataset.input_names)}")
+    select = [dataset.input_names.index(j) if isinstance(j, str) else int(j) for j in select]
+    if not 1 <= len(select) < dataset.n_inputs or len(set(select)) != len(select) or \
+            not all(0 <= j < dataset.n_inputs for j in select):
+        raise BtfError(f"a split selects 1 to {dataset.n_inputs - 1} distinct inputs of the "
+                       f"{dataset.n_inputs}, got {select}")
+    t0 = time.perf_counter()
+    time_limit = fit_kwargs.pop("time_limit", None)
+    parts = cofactor_datasets(dataset, select)
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    leaves, results, solved, earlier = [], [], True, 0
+    for c, part in enumerate(parts):
+        if part is None or np.all(part.outputs == part.outputs[:1]):
+            leaves.append(part.outputs[0] if part is not None else -np.ones(dataset.n_outputs))
+            continue
+        done = folder / f"cofactor-{c}.json" if folder is not None else None
+        if resume and done is not None and done.exists():
+            leaves.append(load_model(done))
+            earlier += leaves[-1].iterations or 0
+            continue
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if not solved or (left is not None and left <= 0):
+            leaves.append(-np.ones(dataset.n_outputs))   # not trained: False until a resumed run
+            solved = False
+            continue
+        ckpt = folder / f"cofactor-{c}.npz" if folder is not None else None
+        report = None if progress is None else (lambda step, c=c: progress(c, len(parts), step))
+        result = fit(part, checkpoint=ckpt, resume=resume and ckpt is not None and ckpt.exists(),
+                     progress=report, time_limit=left, **fit_kwargs)
+        results.append(result)
+        leaves.append(result.model)
+        solved = solved and result.solved
+        if result.solved and done is not None:
+            result.model.save(done)
+    model = join_cofactors(leaves, select, dataset.n_inputs, dataset.n_outputs, list(dataset.input_names),
+                           list(dataset.output_names), name=dataset.name)
+    per_bit, exact = model.accuracy(dataset)
+    if solved and exact != 1.0:
+        raise BtfError("internal error: the joined model is wrong on a fact its cofactor networks solve")
+    hyper = dict(results[0].hyperparameters if results else {},
+                 split=[dataset.input_names[j] for j in select])
+    iterations = earlier + sum(r.iterations for r in results)
+    model = Model(model.network, model.weights, model.input_names, model.output_names, name=dataset.name,
+                  hyperparameters=hyper, seed=fit_kwargs.get("seed"), iterations=iterations)
+    return FitResult(solved and exact == 1.0, model, [t for r in results for t in r.trials], iterations,
+                     time.perf_counter() - t0, per_bit, exact, hyper, results[0].backend if results else "none")
