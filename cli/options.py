@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
+import shutil
 import textwrap
 import sys
 import time
@@ -214,6 +216,13 @@ def resume_settings(path: Path, opts: dict, arch):
     return hyper["arch"] or arch
 
 
+def resume_dir(out, opts: dict):
+    """The directory --resume continues in; --out, when given too, must name the same one."""
+    if out is not None and Path(out).resolve() != Path(opts["resume"]).resolve():
+        raise click.UsageError("--resume continues in its own directory; leave out --out or give the same one")
+    return out or opts["resume"]
+
+
 def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool = True):
     """Fit, report, write outputs. Exits 1 (click.ClickException) when an exact solution was required
     and not found, 130 on Ctrl-C (after saving the checkpoint of a run with --out)."""
@@ -230,9 +239,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     resume_cmd = f"{ctx.command_path} --resume {out or opts.get('resume')}"
     checkpoint = None
     if opts.get("resume"):
-        out = out or opts["resume"]
-        if Path(out).resolve() != Path(opts["resume"]).resolve():
-            raise click.UsageError("--resume continues in its own directory; leave out --out or give the same one")
+        out = resume_dir(out, opts)
         if opts.get("scheduler"):
             raise click.UsageError("--resume runs in-process; leave out --scheduler")
         resumed = resume_settings(Path(out) / rundir.CHECKPOINT, opts, arch)
@@ -290,6 +297,76 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
             "try more --trials, --max-iter or another --arch/--seed"
         raise click.ClickException(f"not solved: best trial reached per-bit accuracy {result.per_bit:.4f} "
                                    f"(exact {result.exact:.4f}); {hint}")
+    return result, report
+
+
+def run_split_task(dataset, select: list, arch, opts: dict, out):
+    """``run_task`` for a split (btflearn.split_fit): one network of ``arch`` per cofactor of the inputs
+    ``select``, run one after another, each checkpointed in OUT/cofactors (a cofactor solved before is
+    kept, the one running continues: --resume OUT), then joined, reported and written as one model."""
+    from btflearn import rundir
+    from btflearn.report import fit_report
+    from btflearn.split_fit import fit_split
+
+    ctx = click.get_current_context()
+    if opts.get("resume"):
+        out = resume_dir(out, opts)
+    if opts.get("scheduler"):
+        raise click.UsageError("a split runs its cofactors in process; leave out --scheduler")
+    folder = None
+    if out is not None:
+        rundir.check_writable(out)
+        folder = Path(out) / "cofactors"
+        settings = folder / "settings.json"   # a resumed split continues with the settings it began with
+        if opts.get("resume"):
+            if not settings.exists():
+                raise click.UsageError(f"{out} holds no split run to continue")
+            saved = json.loads(settings.read_text())
+            arch = saved.pop("arch")
+            opts.update(saved)
+        elif folder.exists():
+            raise click.UsageError(f"{out} holds the cofactors of an unfinished run: continue it with "
+                                   f"--resume {out}, or delete {folder} to start afresh")
+        else:
+            rundir.save_task(out, ctx.info_name,
+                             {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
+            folder.mkdir(parents=True)
+            settings.write_text(json.dumps(dict({k: opts[k] for k in RESUMED_SETTINGS}, arch=str(arch))))
+    quiet = opts.get("quiet")
+    views = {}
+
+    def progress(c, n, info):
+        if c not in views:
+            for view in views.values():
+                view.close()
+            if not quiet:
+                fixed = ", ".join(f"{name}={c >> i & 1}" for i, name in enumerate(select))
+                click.echo(f"cofactor {c + 1} of {n} ({fixed})", err=True)
+            views[c] = ProgressView(f"cofactor {c + 1}", opts["max_iter"], quiet)
+        views[c](info)
+
+    if not quiet:
+        click.echo(f"task {dataset.name}: {dataset.n_items} items, one {arch} network per cofactor of "
+                   f"{', '.join(select)}", err=True)
+    try:
+        result = fit_split(dataset, select, checkpoint_dir=folder, resume=bool(opts.get("resume")),
+                           progress=progress, arch=arch, **fit_kwargs(opts))
+    except KeyboardInterrupt:
+        saved = folder is not None and folder.exists()
+        click.echo("interrupted" + (f"; continue the run with\n  {ctx.command_path} --resume {out}"
+                                    if saved else ""), err=True)
+        sys.exit(130)
+    finally:
+        for view in views.values():
+            view.close()
+    click.echo(result.summary())
+    report = fit_report(result, dataset, None)
+    if out is not None and result.solved:
+        write_outputs(Path(out), result, dataset, report, opts)
+        shutil.rmtree(folder)   # model.json holds every cofactor's network now
+    if not result.solved:
+        hint = f"continue it with --resume {out}" if folder is not None else "give --out to continue it later"
+        raise click.ClickException(f"not solved within the time limit: {hint}")
     return result, report
 
 

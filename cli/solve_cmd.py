@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import resolve_spec, resumable, run_task, solver_options
+from .options import resolve_spec, resumable, run_split_task, run_task, solver_options
 
 
 @click.group()
@@ -18,11 +18,15 @@ def _multiplier_specs():
 
 @solve.command()
 @click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
+@click.option("--split", default=None, metavar="INPUTS",
+              help="Learn one network (--arch) per cofactor of these inputs, e.g. a0,b0, joined by a "
+                   "multiplexer of threshold gates; 'none' for one network [default: a0,b0 for 5 bits, "
+                   "else none].")
 @solver_options(_multiplier_specs())
 @resumable
-def multiplier(bits, out, **opts):
+def multiplier(bits, split, out, **opts):
     """Discover an exact BITS x BITS-bit multiplier from its full truth table."""
-    from btflearn.tasks import multiplier as make, multiplier_spec
+    from btflearn.tasks import multiplier as make, multiplier_spec, multiplier_split
 
     resolve_spec(opts, multiplier_spec(bits))
     if opts["arch"] is None and not opts.get("resume"):
@@ -30,7 +34,11 @@ def multiplier(bits, out, **opts):
     if out is None and bits >= 4 and not opts.get("resume"):
         out = f"runs/multiplier{bits}"   # hours-long runs: always checkpointed somewhere
         click.echo(f"writing checkpoints and results to {out} (--out to choose)", err=True)
-    run_task(make(bits), None, opts.pop("arch"), opts, out)
+    select = multiplier_split(bits) if split is None else [] if split == "none" else split.split(",")
+    if select:
+        run_split_task(make(bits), select, opts.pop("arch"), opts, out)
+    else:
+        run_task(make(bits), None, opts.pop("arch"), opts, out)
 
 
 def _register_task_commands():

@@ -18,22 +18,29 @@ from .spec import RunSpec
 #   gamma 1e-3 and beta 0.3 solve in 14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k;
 #   float32 solves as often and runs about 1.5x faster; two trials use both cores and the first
 #   solution wins. Long runs checkpoint in --out (default runs/multiplier4).
-# 5 bits: the 4x4's shape twice as wide, dense:10-64-64-64-10 (1024 facts, 16,430 edges: ~76 ms per
-#   iteration and trial on one core); gamma 3e-4 kept ahead of 1e-3 at equal iterations. Not yet shown
-#   to solve: docs/multiplier5.md has the runs, their gap curves and how to continue them (--resume).
+# 5 bits: one network for all 1024 facts (dense:10-64-64-64-10, the 4x4's shape twice as wide) did not
+#   converge in 354,000 iterations; split on a0 and b0, each of the four cofactors (256 facts of the
+#   other 8 inputs) is about a 4x4 multiplier and the 4x4's network and settings solve it
+#   (docs/multiplier5.md). --split none runs the single network.
 SPECS = {
     2: RunSpec(arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=8, batch=4),
     3: RunSpec(arch="dense:6-12-12-12-6", sigma=5.0, beta=0.3, gamma=3e-3, max_iter=100_000, trials=2),
     4: RunSpec(arch="dense:8-32-32-32-8", sigma=5.0, beta=0.3, gamma=1e-3, max_iter=1_000_000, trials=2,
                dtype="float32"),
-    5: RunSpec(arch="dense:10-64-64-64-10", sigma=5.0, beta=0.3, gamma=3e-4, max_iter=1_000_000, trials=2,
+    5: RunSpec(arch="dense:8-32-32-32-10", sigma=5.0, beta=0.3, gamma=1e-3, max_iter=1_000_000, trials=2,
                dtype="float32"),
 }
+SPLITS = {5: ["a0", "b0"]}   # inputs whose cofactors get a network each (btflearn.split_fit)
 
 
 def multiplier_spec(bits: int) -> RunSpec:
     """The defaults for ``bits``-bit operands; wider ones have no default network (give one)."""
     return SPECS.get(int(bits), RunSpec(sigma=5.0, gamma=1e-4, max_iter=1_000_000))
+
+
+def multiplier_split(bits: int) -> list:
+    """The inputs whose cofactors the default run for ``bits`` learns separately (none: one network)."""
+    return list(SPLITS.get(int(bits), []))
 
 
 def multiplier(bits: int) -> Dataset:

@@ -136,7 +136,8 @@ def test_resume_restores_the_task_size_and_a_time_limit_stop_says_how(tmp_path):
     assert f"--resume {out}" in cut.output and "continue it with --resume" in cut.output
     again = run.invoke(cli, ["solve", "multiplier", "--resume", str(out), "--time-limit", "1e-6", "--quiet"])
     assert again.exit_code == 1 and (out / "checkpoint.npz").is_file(), again.output
-    assert json.loads((out / "task.json").read_text())["options"] == {"bits": 3}   # a resume keeps the record
+    # a resume keeps the record
+    assert json.loads((out / "task.json").read_text())["options"] == {"bits": 3, "split": None}
     resumed = run.invoke(cli, ["solve", "multiplier", "--resume", str(out), "--quiet"])  # no --bits: task.json
     assert "architecture" not in resumed.output, resumed.output
     assert json.loads((out / "result.json").read_text())["task"] == "multiplier3"

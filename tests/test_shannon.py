@@ -142,3 +142,26 @@ def test_a_split_names_existing_distinct_inputs():
         fit_split(multiplier(2), ["c0"], **split_settings())
     with pytest.raises(BtfError, match="distinct inputs"):
         fit_split(multiplier(2), ["a0", "a0"], **split_settings())
+
+
+def test_solve_multiplier_by_cofactors_stops_resumes_and_writes_a_checked_model(tmp_path):
+    import json
+    from click.testing import CliRunner
+    from btflearn.cli.main import cli
+    from btflearn.model import load_model
+    from btflearn.tasks import multiplier
+    out = tmp_path / "m3"
+    args = ["solve", "multiplier", "--bits", "3", "--split", "a0,b0", "--arch", "dense:4-8-8-8-6",
+            "--gamma", "3e-3", "--out", str(out), "--no-minimise"]
+    stopped = CliRunner().invoke(cli, args + ["--time-limit", "0.001"])
+    assert stopped.exit_code == 1 and f"--resume {out}" in stopped.output
+    assert not (out / "model.json").exists() and (out / "cofactors").is_dir()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 2 and "unfinished run" in again.output
+    resumed = CliRunner().invoke(cli, ["solve", "multiplier", "--resume", str(out), "--no-minimise"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "cofactor 4 of 4 (a0=1, b0=1)" in resumed.output
+    model = load_model(out / "model.json")
+    assert model.accuracy(multiplier(3)) == (1.0, 1.0) and model.network.arch == "split:0,3"
+    assert json.loads((out / "result.json").read_text())["solved"] is True
+    assert (out / "circuit.blif").exists() and not (out / "cofactors").exists()
