@@ -30,15 +30,22 @@ def cofactor_index(inputs: np.ndarray, select) -> np.ndarray:
     return ((np.asarray(inputs)[:, select] > 0) @ (1 << np.arange(len(select)))).astype(np.int64)
 
 
+def check_select(select, n_inputs: int) -> list:
+    """``select`` as a list of input positions; BtfError unless 1 to n_inputs - 1 distinct ones."""
+    select = [int(j) for j in select]
+    if not 1 <= len(select) < n_inputs or len(set(select)) != len(select) or \
+            not all(0 <= j < n_inputs for j in select):
+        raise BtfError(f"a split selects 1 to {n_inputs - 1} distinct inputs of {n_inputs}, got {select}")
+    return select
+
+
 def join_cofactors(leaves: list, select, n_inputs: int, n_outputs: int, input_names=None,
                    output_names=None, name: str = "shannon") -> Model:
     """One Model over ``n_inputs`` whose inputs ``select`` (s positions) choose the cofactor:
     ``leaves[c]`` (c as in ``cofactor_index``) is a Model over the other n_inputs - s inputs, in their
     order, or one +-1 value per output (a constant cofactor)."""
-    select = [int(j) for j in select]
+    select = check_select(select, n_inputs)
     s = len(select)
-    if not 1 <= s < n_inputs or len(set(select)) != s or not all(0 <= j < n_inputs for j in select):
-        raise BtfError(f"a split selects 1 to {n_inputs - 1} distinct inputs of {n_inputs}, got {select}")
     if len(leaves) != 1 << s:
         raise BtfError(f"a split on {s} of {n_inputs} inputs needs {1 << s} cofactors, got {len(leaves)}")
     rest = [j for j in range(n_inputs) if j not in select]
@@ -90,6 +97,7 @@ def join_cofactors(leaves: list, select, n_inputs: int, n_outputs: int, input_na
             weights.append(1.0)
     n_nodes = next_node + n_outputs
     edges = np.asarray(edges, dtype=np.int64)
-    net = Network.from_edges(n_nodes, n_inputs, n_outputs, edges, arch="split:" + ",".join(map(str, select)))
+    net = Network.from_edges(n_nodes, n_inputs, n_outputs, edges,
+                             arch="split:" + ",".join(map(str, select)))
     order = np.lexsort((edges[:, 1], edges[:, 0]))   # from_edges sorts edges by receiver, then sender
     return Model(net, np.asarray(weights)[order], input_names, output_names, name=name)

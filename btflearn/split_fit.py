@@ -16,7 +16,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import BtfError
-from .shannon import cofactor_index, join_cofactors
+from .shannon import check_select, cofactor_index, join_cofactors
 
 
 def cofactor_datasets(dataset: Dataset, select) -> list:
@@ -51,11 +51,8 @@ def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = Fals
     names = [j for j in select if isinstance(j, str) and j not in dataset.input_names]
     if names:
         raise BtfError(f"no input named {names[0]!r}; the inputs are {', '.join(dataset.input_names)}")
-    select = [dataset.input_names.index(j) if isinstance(j, str) else int(j) for j in select]
-    if not 1 <= len(select) < dataset.n_inputs or len(set(select)) != len(select) or \
-            not all(0 <= j < dataset.n_inputs for j in select):
-        raise BtfError(f"a split selects 1 to {dataset.n_inputs - 1} distinct inputs of the "
-                       f"{dataset.n_inputs}, got {select}")
+    select = check_select([dataset.input_names.index(j) if isinstance(j, str) else j for j in select],
+                          dataset.n_inputs)
     t0 = time.perf_counter()
     time_limit = fit_kwargs.pop("time_limit", None)
     parts = cofactor_datasets(dataset, select)
