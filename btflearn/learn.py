@@ -208,28 +208,25 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     when it has none), in what is left of ``budget`` shared among the cofactors still to train. A
     cofactor whose training items all agree, or that has none, is a constant (the overall majority
     when it has none). The networks are joined into one by a multiplexer of threshold gates."""
-    from .shannon import cofactor_index, join_cofactors
+    from .shannon import cofactor_datasets, join_cofactors
     t0 = time.perf_counter()
     s = setting.split
     inputs = np.asarray(inputs)
     table = distinct(columns(train, inputs))
     leaf_setting = replace(setting, k=setting.k - s, split=0, items=table.n_items)
-    rest = np.arange(s, len(inputs))
     majority = np.where(train.outputs.mean(axis=0) >= 0, 1.0, -1.0)
-    held = columns(valid, inputs)
-    code, held_code = cofactor_index(table.inputs, range(s)), cofactor_index(held.inputs, range(s))
-    todo = [c for c in range(1 << s) if len(np.unique(table.outputs[code == c], axis=0)) > 1]
+    parts = cofactor_datasets(table, range(s))
+    held = cofactor_datasets(columns(valid, inputs), range(s))
+    todo = [c for c, part in enumerate(parts) if part is not None and len(np.unique(part.outputs, axis=0)) > 1]
     leaves, iterations = [], 0
-    for c in range(1 << s):
-        rows = table.subset(code == c) if np.any(code == c) else None
+    for c, part in enumerate(parts):
         if c not in todo:
-            leaves.append(majority if rows is None else rows.outputs[0])
+            leaves.append(majority if part is None else part.outputs[0])
             continue
-        held_rows = held.subset(held_code == c) if np.any(held_code == c) else rows
         left = budget - (time.perf_counter() - t0)
         share = max(left / (len(todo) - todo.index(c)), 0.05)
-        leaf = train_early_stopped(rows, held_rows, leaf_setting, rest, seed, share, workdir,
-                                   min(slice_s, share))
+        leaf = train_early_stopped(part, part if held[c] is None else held[c], leaf_setting,
+                                   np.arange(len(inputs) - s), seed, share, workdir, min(slice_s, share))
         leaves.append(leaf.model)
         iterations += leaf.iterations
     model = join_cofactors(leaves, range(s), len(inputs), train.n_outputs, list(table.input_names),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dataset import Dataset
 from .errors import BtfError
 from .model import Model
 from .network import Network
@@ -28,6 +29,22 @@ def cofactor_index(inputs: np.ndarray, select) -> np.ndarray:
     """The cofactor of every row: bit j is set when input ``select[j]`` is True."""
     select = list(select)
     return ((np.asarray(inputs)[:, select] > 0) @ (1 << np.arange(len(select)))).astype(np.int64)
+
+
+def cofactor_datasets(dataset: Dataset, select) -> list:
+    """The items of each cofactor of the inputs ``select`` (c as in ``cofactor_index``), over the other
+    inputs in their order; None for a cofactor without items."""
+    select = [int(j) for j in select]
+    rest = [j for j in range(dataset.n_inputs) if j not in select]
+    code = cofactor_index(dataset.inputs, select)
+    out = []
+    for c in range(1 << len(select)):
+        rows = code == c
+        out.append(Dataset(dataset.inputs[rows][:, rest], dataset.outputs[rows],
+                           input_names=[dataset.input_names[j] for j in rest],
+                           output_names=list(dataset.output_names), name=f"{dataset.name}.c{c}")
+                   if rows.any() else None)
+    return out
 
 
 def check_select(select, n_inputs: int) -> list:

@@ -16,23 +16,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import BtfError
-from .shannon import check_select, cofactor_index, join_cofactors
-
-
-def cofactor_datasets(dataset: Dataset, select) -> list:
-    """The items of each cofactor of the inputs ``select`` (c as in ``cofactor_index``), over the other
-    inputs in their order; None for a cofactor without items."""
-    select = [int(j) for j in select]
-    rest = [j for j in range(dataset.n_inputs) if j not in select]
-    code = cofactor_index(dataset.inputs, select)
-    out = []
-    for c in range(1 << len(select)):
-        rows = code == c
-        out.append(Dataset(dataset.inputs[rows][:, rest], dataset.outputs[rows],
-                           input_names=[dataset.input_names[j] for j in rest],
-                           output_names=list(dataset.output_names), name=f"{dataset.name}.c{c}")
-                   if rows.any() else None)
-    return out
+from .shannon import check_select, cofactor_datasets, join_cofactors
 
 
 def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = False, progress=None,
