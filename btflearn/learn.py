@@ -41,6 +41,8 @@ SELECTION_SHARE = 0.2     # share of the time limit for each of the two input se
 CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checking the circuit
 LEAF_INPUTS = 5           # a Shannon split leaves cofactors of this many inputs (32 patterns: fit in
 SPLIT_K = (6, 11)         # a few hundred iterations), for tables of this many inputs (2-64 cofactors)
+GATE_SPLIT = 3            # a split into one threshold gate per cofactor selects by this many inputs
+WIDE_SIGMA = 10.0         # margin of the two gates over all inputs (pixels: many weak inputs, no carry)
 
 
 @dataclass
@@ -265,9 +267,10 @@ def counting_start(net, data: Dataset) -> np.ndarray:
 
 
 def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
-    """Copies of a one-layer candidate (threshold gates on the inputs) with each gate's weights rounded to
-    integers of magnitude at most L: a gate over a hundred inputs with fine weights is thousands of AND
-    nodes, one with small integer weights a fraction of that, often at about the same accuracy."""
+    """Copies of a one-layer candidate (threshold gates on the inputs, or a split into such gates) with
+    each gate on the inputs rounded to integer weights of magnitude at most L: a gate over a hundred
+    inputs with fine weights is thousands of AND nodes, one with small integer weights a fraction of
+    that, often at about the same accuracy. A split's multiplexer gates keep their weights."""
     from .model import Model
     net = c.model.network
     if c.setting is None or c.setting.widths or c.levels:
@@ -277,6 +280,8 @@ def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8))
         weights = c.model.weights.copy()
         for node in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[node], net.in_start[node + 1]
+            if np.any(net.senders[lo:hi] >= net.first_btf):
+                continue
             real = net.senders[lo:hi] != 0
             top = np.abs(weights[lo:hi][real]).max(initial=0.0)
             if top > 0:
@@ -295,6 +300,9 @@ def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8))
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
     comparators and carries) on the first 32 inputs, and on all of them when there are more (pixels);
+    such gates, one per cofactor of the first 3 selected inputs (a top sum bit is a XOR b XOR a carry,
+    and the carry a threshold gate), and on more than 32 inputs two gates over all of them with a wider
+    margin, one per value of the first selected input;
     on 6-11 selected inputs, a Shannon split into networks of 5 inputs, one per cofactor of the others
     (functions that look random to one network of their inputs: btflearn.shannon); a layer of gates as
     wide as the inputs (sigma = their number: counting gates, so symmetric functions); then networks
@@ -311,11 +319,15 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
               Setting(best_k, (16,), items, 5.0),
               Setting(best_k, (16, 16), items, 5.0, True),
               Setting(k2, (16, 16), items, 3.0, True)]
+    if wide >= 2 * GATE_SPLIT:   # a gate per cofactor: a top sum bit is a XOR b XOR carry (a threshold)
+        screen.insert(1, Setting(wide, (), n_items, LINEAR_SIGMA, split=GATE_SPLIT))
     if SPLIT_K[0] <= best_k <= SPLIT_K[1]:
         screen.insert(1, Setting(best_k, (16, 16), min(1 << best_k, n_items), 5.0, True,
                                  split=best_k - LEAF_INPUTS))
     if n_inputs > wide:
-        screen.insert(1, Setting(min(n_inputs, MAX_GATE_INPUTS), (), min(2048, n_items), LINEAR_SIGMA))
+        every = min(n_inputs, MAX_GATE_INPUTS)
+        screen[1:1] = [Setting(every, (), min(2048, n_items), LINEAR_SIGMA),
+                       Setting(every, (), n_items, WIDE_SIGMA, split=1)]
     capacity = [(items * 2, None), (items, (32, 16))]
     return screen, capacity
 
