@@ -268,33 +268,55 @@ def counting_start(net, data: Dataset) -> np.ndarray:
 
 def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
     """Copies of a one-layer candidate (threshold gates on the inputs, or a split into such gates) with
-    each gate on the inputs rounded to integer weights of magnitude at most L: a gate over a hundred
-    inputs with fine weights is thousands of AND nodes, one with small integer weights a fraction of
-    that, often at about the same accuracy. A split's multiplexer gates keep their weights."""
+    each gate on the inputs rounded to integer weights of magnitude at most L (``rounded_gate``): a
+    gate over a hundred inputs with fine weights is thousands of AND nodes, one with small integer
+    weights a fraction of that, often at about the same accuracy. A split's multiplexer gates keep
+    their weights."""
     from .model import Model
     net = c.model.network
     if c.setting is None or c.setting.widths or c.levels:
         return []
+    values, _ = c.model.node_sums(train.inputs[:, c.inputs])
     out = []
     for level in levels:
         weights = c.model.weights.copy()
         for node in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[node], net.in_start[node + 1]
-            if np.any(net.senders[lo:hi] >= net.first_btf):
-                continue
-            real = net.senders[lo:hi] != 0
-            top = np.abs(weights[lo:hi][real]).max(initial=0.0)
-            if top > 0:
-                weights[lo:hi] = np.round(weights[lo:hi] * (level / top))
-                # integer sums can be 0 (which reads False); half a unit more bias keeps that answer and
-                # keeps every sum off 0, as the circuit extraction requires
-                weights[lo:hi][~real] += 0.5
+            if np.all(net.senders[lo:hi] < net.first_btf):
+                weights[lo:hi] = rounded_gate(weights[lo:hi], net.senders[lo:hi] != 0, level,
+                                              values[:, net.senders[lo:hi]])
         model = Model(net, weights, c.model.input_names, c.model.output_names, name=c.model.name)
         rounded = Candidate(c.setting, c.seed, c.inputs, model, 0.0, 0.0, c.iterations, 0.0, levels=level)
         rounded.valid = accuracy(rounded.predict(valid.inputs), valid)
         rounded.train = accuracy(rounded.predict(train.inputs), train)
         out.append(rounded)
     return out
+
+
+ROUNDING_QUANTILES = (1.0, 0.99, 0.97, 0.95, 0.9, 0.8, 0.7, 0.5)
+
+
+def rounded_gate(w: np.ndarray, real: np.ndarray, level: int, x: np.ndarray) -> np.ndarray:
+    """The weights ``w`` of one gate (``real``: not the bias) as integers of magnitude at most ``level``,
+    the bias unbounded: scaled so that the largest |w|, or a quantile of them (the larger ones then
+    clipped), becomes ``level``, at the scale whose gate decides like ``w`` on the most rows of ``x``
+    (its senders' values on the training items). The largest |w| suits exponential weights (a carry:
+    the top bits decide), a quantile many weights of one size with a few outliers (pixels)."""
+    want = x @ w > 0
+    best = None
+    for q in ROUNDING_QUANTILES:
+        top = float(np.quantile(np.abs(w[real]), q)) if real.any() else 0.0
+        if top <= 0:
+            continue
+        r = w * (level / top)
+        r[real] = np.clip(np.round(r[real]), -level, level)
+        # integer sums can be 0 (which reads False); half a unit more bias keeps that answer and keeps
+        # every sum off 0, as the circuit extraction requires
+        r[~real] = np.round(r[~real]) + 0.5
+        agree = int(np.count_nonzero((x @ r > 0) == want))
+        if best is None or agree > best[0]:
+            best = (agree, r)
+    return w.copy() if best is None else best[1]
 
 
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:

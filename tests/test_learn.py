@@ -304,3 +304,58 @@ def test_counting_gates_start_every_symmetric_function(tmp_path):
     c = train_early_stopped(train, valid, Setting(k, (k,), 1000, float(k), counting=True), np.arange(k), 0,
                             5.0, tmp_path)
     assert c.valid == 1.0 and "counting" in c.label(1)
+
+
+def test_a_top_sum_bit_is_learned_as_one_threshold_gate_per_cofactor(tmp_path):
+    """s6 of a + b (7-bit a, b) is a6 XOR b6 XOR carry6, and carry6 = [a mod 64 + b mod 64 >= 64] is one
+    threshold gate: split on (a6, b6, one more input), every cofactor is that gate or its complement."""
+    from btflearn.learn import LINEAR_SIGMA, Setting, coarsened, train_early_stopped
+
+    rng = np.random.default_rng(1)
+    bits = ((np.arange(1 << 14)[:, None] >> np.arange(14)) & 1).astype(bool)   # a: bits 0-6, b: 7-13
+    a, b = bits[:, :7] @ (1 << np.arange(7)), bits[:, 7:] @ (1 << np.arange(7))
+    data = Dataset.from_bits(bits, (((a + b) >> 6) & 1).astype(bool)[:, None], name="s6")
+    order = rng.permutation(data.n_items)
+    train, valid = data.subset(np.sort(order[:3000])), data.subset(np.sort(order[3000:]))
+    inputs = [6, 13, 5] + [j for j in range(14) if j not in (6, 13, 5)]
+    split = train_early_stopped(train, valid, Setting(14, (), 3000, LINEAR_SIGMA, split=3), inputs, 0, 8.0,
+                                tmp_path)
+    single = train_early_stopped(train, valid, Setting(14, (), 3000, LINEAR_SIGMA), inputs, 0, 4.0, tmp_path)
+    assert split.valid >= 0.97 and single.valid < 0.8
+    net = split.model.network
+    on_inputs = [n for n in range(net.first_btf, net.n_nodes)
+                 if np.all(net.senders[net.in_start[n]:net.in_start[n + 1]] < net.first_btf)]
+    assert len(on_inputs) == 8                          # one gate per cofactor, then the multiplexer
+    on_edge = np.isin(net.receivers, on_inputs)
+    for rounded in coarsened(split, train, valid):
+        w = rounded.model.weights
+        assert np.array_equal(w[~on_edge], split.model.weights[~on_edge])   # the multiplexer as it was
+        real = on_edge & (net.senders != 0)
+        assert np.all(w[real] == np.round(w[real])) and np.abs(w[real]).max() <= rounded.levels
+
+
+def test_a_gate_with_one_outlier_weight_is_rounded_at_a_quantile_not_at_the_largest_weight():
+    """3 x0 + x1 + ... + x30: scaled by its largest weight, rounding to |w| <= 1 keeps x0 alone (it
+    decides about 70% of the items like the gate); at the scale of a quantile it keeps all 31."""
+    from btflearn.arch import parse_arch
+    from btflearn.learn import Candidate, Setting, coarsened, rounded_gate
+    from btflearn.model import Model
+
+    rng = np.random.default_rng(2)
+    net = parse_arch("31-1")
+    inputs = net.senders - 1
+    w = np.where(inputs == 0, 3.0, 1.0) + rng.normal(0, 0.05, net.n_edges)
+    w[net.senders == 0] = 0.5
+    x = rng.random((4000, 31)) < 0.5
+    gate = Model(net, w)
+    data = Dataset(Dataset.from_bits(x, np.zeros((4000, 1), bool)).inputs, gate.predict(
+        Dataset.from_bits(x, np.zeros((4000, 1), bool)).inputs), name="outlier")
+    by_largest = np.round(w / np.abs(w[net.senders != 0]).max())
+    by_largest[net.senders == 0] += 0.5
+    assert np.mean(Model(net, by_largest).predict(data.inputs) == data.outputs) < 0.8
+    c = Candidate(Setting(31, (), 4000, 300.0), 0, np.arange(31), gate, 0.0, 0.0, 1, 0.0)
+    rounded = {r.levels: r for r in coarsened(c, data, data)}
+    assert rounded[1].valid > 0.95
+    assert set(np.unique(rounded[1].model.weights[net.senders != 0])) == {1.0}
+    values = np.hstack([-np.ones((4000, 1)), data.inputs])[:, net.senders]
+    assert np.array_equal(rounded_gate(w, net.senders != 0, 1, values), rounded[1].model.weights)
