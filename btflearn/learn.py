@@ -26,7 +26,7 @@ import numpy as np
 from .arch import parse_arch
 from .dataset import Dataset
 from .errors import BtfError
-from .learn_circuit import circuit_of, vote
+from .learn_circuit import circuit_of, fine_gate_ands, vote
 from .selection import select_inputs, strongest_interaction, table_accuracy
 
 SLICE_S = 1.0             # shortest training slice between validation checks
@@ -463,6 +463,10 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             choices.insert(0, top3)
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
+        if fine_gate_ands(members) > max_ands:
+            say(f"{_names(members, n_out)}: about {fine_gate_ands(members)} ANDs or more > {max_ands}, "
+                f"next candidate")
+            continue
         net, ands = circuit_of(members, train, patterns, t0 + time_limit - time.perf_counter(), max_ands)
         if ands > max_ands:
             say(f"{_names(members, n_out)}: {ands} ANDs > {max_ands}, next candidate")

@@ -13,6 +13,8 @@ MAX_EXTRACT_TABLE_INPUTS = 12  # extracted over that table too when it reads at 
 MAX_EXTRACT_TABLE_NODES = 300  # and its networks have at most this many BTF nodes in all (a Shannon
                                # split of 64 cofactors has 2000: 25 s to extract, 57,128 ANDs; BDD 660)
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
+ANDS_PER_FINE_INPUT = 40  # a gate on the inputs with fine (not integer) weights is 42-97 AND nodes per
+                          # input as extracted (196 inputs: 8000-16,500; 32-40 inputs: 2300-3100)
 
 
 def majority(preds: list) -> np.ndarray:
@@ -99,6 +101,26 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
         net, _ = resubstitute(net, table, expected, time_limit=time_limit)
         ands = and_count(net)
     return net, ands
+
+
+def fine_gate_ands(members: list) -> int:
+    """A cheap lower estimate of the AND nodes of the members' gates on the inputs that have fine
+    weights (ANDS_PER_FINE_INPUT per input): extracting a wide one takes seconds, so a candidate this
+    estimate puts over the cap is passed over without being built. 0 for members read on their truth
+    table (``table_circuit``), whose circuit does not grow with the weights."""
+    if len(read_inputs(members)) <= MAX_TABLE_INPUTS:
+        return 0
+    inputs = 0
+    for c in members:
+        if c.model is None:
+            continue
+        net, w = c.model.network, c.model.weights
+        for node in range(net.first_btf, net.n_nodes):
+            lo, hi = net.in_start[node], net.in_start[node + 1]
+            real = net.senders[lo:hi] != 0
+            if np.all(net.senders[lo:hi] < net.first_btf) and np.any(w[lo:hi][real] != np.round(w[lo:hi][real])):
+                inputs += int(real.sum())
+    return ANDS_PER_FINE_INPUT * inputs
 
 
 def and_count(net) -> int:
