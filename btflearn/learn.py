@@ -6,8 +6,8 @@ does not generalize, fits noise. So the learner
 1. selects inputs greedily (the joint table that best predicts validation) and tries the top k of them;
 2. trains a screen of networks (wide threshold gates, Shannon splits into one gate or one small
    network per cofactor, a layer of counting gates, deeper sparse nets) on the distinct patterns of
-   those inputs, in time slices, keeping the weights of the slice with the best validation accuracy and stopping a
-   run when validation has not improved for a few slices;
+   those inputs, in time slices, keeping the weights of the slice with the best validation accuracy
+   and stopping a run when validation has not improved for a few slices;
 3. spends what is left of the budget on more seeds of the best setting, and takes a majority vote of the
    three best networks when that scores better on validation;
 4. turns the winner into a circuit over all the inputs, checked against the model's own predictions on
