@@ -463,9 +463,9 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             choices.insert(0, top3)
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
-        if fine_gate_ands(members) > max_ands:
-            say(f"{_names(members, n_out)}: about {fine_gate_ands(members)} ANDs or more > {max_ands}, "
-                f"next candidate")
+        estimate = fine_gate_ands(members)
+        if estimate > max_ands:
+            say(f"{_names(members, n_out)}: about {estimate} ANDs or more > {max_ands}, next candidate")
             continue
         net, ands = circuit_of(members, train, patterns, t0 + time_limit - time.perf_counter(), max_ands)
         if ands > max_ands:
