@@ -26,7 +26,7 @@ import numpy as np
 from .arch import parse_arch
 from .dataset import Dataset
 from .errors import BtfError
-from .learn_circuit import circuit_of, fine_gate_ands, vote
+from .learn_circuit import circuit_of, fine_gate_ands, reads_only_inputs, vote
 from .selection import select_inputs, strongest_interaction, table_accuracy
 
 SLICE_S = 1.0             # shortest training slice between validation checks
@@ -282,7 +282,7 @@ def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8))
         weights = c.model.weights.copy()
         for node in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[node], net.in_start[node + 1]
-            if np.all(net.senders[lo:hi] < net.first_btf):
+            if reads_only_inputs(net, node):
                 weights[lo:hi] = rounded_gate(weights[lo:hi], net.senders[lo:hi] != 0, level,
                                               values[:, net.senders[lo:hi]])
         model = Model(net, weights, c.model.input_names, c.model.output_names, name=c.model.name)

@@ -103,6 +103,11 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     return net, ands
 
 
+def reads_only_inputs(net, node: int) -> bool:
+    """Whether BTF ``node`` of Network ``net`` is a gate on the inputs (its senders: inputs and bias)."""
+    return bool(np.all(net.senders[net.in_start[node]:net.in_start[node + 1]] < net.first_btf))
+
+
 def fine_gate_ands(members: list) -> int:
     """A cheap lower estimate of the AND nodes of the members' gates on the inputs that have fine
     weights (ANDS_PER_FINE_INPUT per input): extracting a wide one takes seconds, so a candidate this
@@ -118,7 +123,7 @@ def fine_gate_ands(members: list) -> int:
         for node in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[node], net.in_start[node + 1]
             real = net.senders[lo:hi] != 0
-            if np.all(net.senders[lo:hi] < net.first_btf) and np.any(w[lo:hi][real] != np.round(w[lo:hi][real])):
+            if reads_only_inputs(net, node) and np.any(w[lo:hi][real] != np.round(w[lo:hi][real])):
                 inputs += int(real.sum())
     return ANDS_PER_FINE_INPUT * inputs
 
