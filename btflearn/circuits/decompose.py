@@ -63,11 +63,10 @@ class HashingBuilder:
             return CONST0
         if a == negate(b):
             return CONST1
+        if self.aig:  # ~(a & b) & ~(~a & ~b): a & b is the carry of a half or full adder, so shared
+            return self.and2(negate(self.and2(a, b)), negate(self.and2(negate(a), negate(b))))
         flip = (a & 1) ^ (b & 1)
         a, b = a & ~1, b & ~1  # xor(~a, b) = ~xor(a, b)
-        if self.aig:
-            out = negate(self.and2(negate(self.and2(a, negate(b))), negate(self.and2(negate(a), b))))
-            return out ^ flip
         key = ("xor", min(a, b), max(a, b))
         if key not in self.table:
             self.table[key] = self.net.add_xor(min(a, b), max(a, b))
