@@ -65,10 +65,11 @@ def fit_gate(patterns: np.ndarray, target: np.ndarray, weights: np.ndarray, lite
     order = np.argsort(-np.abs(weights), kind="stable")
     signs = np.where(weights >= 0, 1.0, -1.0)
     signed_lits = [literals[j] if signs[j] > 0 else negate(literals[j]) for j in range(m)]
-    # +-1 weights on the top-s edges, s odd
+    # +-1 weights on the top-s edges, s odd (running sums: one pass over a 200-input gate's patterns)
+    sums = np.cumsum(patterns[:, order] * signs[order], axis=1)
     for s in range(1, m + 1, 2):
         idx = order[:s]
-        if np.array_equal(_sign(patterns[:, idx] @ signs[idx]), target):
+        if np.array_equal(_sign(sums[:, s - 1]), target):
             if s == 1:
                 return GateFit("copy", signed_lits[idx[0]], 1)
             return GateFit("maj", Gate("thr", tuple(signed_lits[j] for j in idx), (1,) * s), s)
@@ -83,6 +84,12 @@ def fit_gate(patterns: np.ndarray, target: np.ndarray, weights: np.ndarray, lite
     # integer weights (a gate being simplified) reproduce their own table as they are: finer scales only
     # inflate them, and a rescaled tie (a sum of exactly 0) may round to the wrong side
     integral = np.array_equal(weights, np.rint(weights))
+    if not integral and np.array_equal(2 * weights, np.rint(2 * weights)):
+        # integer weights and a half-integer bias (btflearn.coarsen keeps sums off 0 so): doubled, every
+        # weight keeps its bits, where the scale 32 / max|w| below would give each weight more of them
+        gate = _rounded(patterns, target, weights, signed_lits, order, 2.0)
+        if gate is not None:
+            return GateFit("thr", gate, len(gate.fanins))
     q = 32
     while q <= 1 << 24:
         factor = 1.0 if integral and q >= scale else q / scale
