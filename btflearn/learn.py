@@ -26,7 +26,8 @@ import numpy as np
 from .arch import parse_arch
 from .dataset import Dataset
 from .errors import BtfError
-from .learn_circuit import circuit_of, fine_gate_ands, reads_only_inputs, vote
+from .coarsen import coarsened
+from .learn_circuit import circuit_of, gate_ands, vote
 from .selection import select_inputs, strongest_interaction, table_accuracy
 
 SLICE_S = 1.0             # shortest training slice between validation checks
@@ -42,7 +43,7 @@ CIRCUIT_RESERVE = 0.12    # share of the time limit kept for building and checki
 LEAF_INPUTS = 5           # a Shannon split leaves cofactors of this many inputs (32 patterns: fit in
 SPLIT_K = (6, 11)         # a few hundred iterations), for tables of this many inputs (2-64 cofactors)
 GATE_SPLIT = 3            # a split into one threshold gate per cofactor selects by this many inputs
-WIDE_SIGMA = 10.0         # margin of the two gates over all inputs (pixels: many weak inputs, no carry)
+WIDE_SIGMA = 10.0         # margin of a split's gates over all inputs (pixels: many weak inputs, no carry)
 
 
 @dataclass
@@ -79,6 +80,8 @@ class Candidate:
     seconds: float
     constant: np.ndarray | None = None  # +-1 per output for the constant candidate
     levels: int | None = None           # weights rounded to integers of at most this size
+    kept: int | None = None             # inputs kept per gate (btflearn.coarsen)
+    cofactors: object = field(default=None, repr=False)  # a split's leaves (btflearn.shannon.Cofactors)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         if self.model is None:
@@ -89,7 +92,8 @@ class Candidate:
         if self.model is None:
             return "constant"
         rounded = f" |w|<={self.levels}" if self.levels else ""
-        return f"{self.setting.describe(n_out)} seed {self.seed}{rounded}"
+        kept = f" {self.kept} in/gate" if self.kept else ""
+        return f"{self.setting.describe(n_out)} seed {self.seed}{rounded}{kept}"
 
 
 @dataclass
@@ -210,7 +214,7 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     when it has none), in what is left of ``budget`` shared among the cofactors still to train. A
     cofactor whose training items all agree, or that has none, is a constant (the overall majority
     when it has none). The networks are joined into one by a multiplexer of threshold gates."""
-    from .shannon import cofactor_datasets, join_cofactors
+    from .shannon import Cofactors, cofactor_datasets, join_cofactors
     t0 = time.perf_counter()
     s = setting.split
     inputs = np.asarray(inputs)
@@ -220,22 +224,27 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     parts = cofactor_datasets(table, range(s))
     held = cofactor_datasets(columns(valid, inputs), range(s))
     todo = [c for c, part in enumerate(parts) if part is not None and len(np.unique(part.outputs, axis=0)) > 1]
-    leaves, iterations = [], 0
+    leaves, rows, iterations = [], [], 0
     for c, part in enumerate(parts):
         if c not in todo:
             leaves.append(majority if part is None else part.outputs[0])
+            rows.append(None)
             continue
         left = budget - (time.perf_counter() - t0)
         share = max(left / (len(todo) - todo.index(c)), 0.05)
         leaf = train_early_stopped(part, part if held[c] is None else held[c], leaf_setting,
                                    np.arange(len(inputs) - s), seed, share, workdir, min(slice_s, share))
         leaves.append(leaf.model)
+        rows.append(part.inputs)
         iterations += leaf.iterations
-    model = join_cofactors(leaves, range(s), len(inputs), train.n_outputs, list(table.input_names),
-                           list(table.output_names), name=train.name)
+
+    def join(models):
+        return join_cofactors(models, range(s), len(inputs), train.n_outputs, list(table.input_names),
+                              list(table.output_names), name=train.name)
+    model = join(leaves)
     score = accuracy(model.predict(valid.inputs[:, inputs]), valid)
     return Candidate(setting, seed, inputs, model, score, accuracy(model.predict(table.inputs), table),
-                     iterations, time.perf_counter() - t0)
+                     iterations, time.perf_counter() - t0, cofactors=Cofactors(leaves, rows, join))
 
 
 def counting_start(net, data: Dataset) -> np.ndarray:
@@ -266,65 +275,12 @@ def counting_start(net, data: Dataset) -> np.ndarray:
     return weights
 
 
-def coarsened(c: Candidate, train: Dataset, valid: Dataset, levels=(1, 2, 4, 8)) -> list:
-    """Copies of a one-layer candidate (threshold gates on the inputs, or a split into such gates) with
-    each gate on the inputs rounded to integer weights of magnitude at most L (``rounded_gate``): a
-    gate over a hundred inputs with fine weights is thousands of AND nodes, one with small integer
-    weights a fraction of that, often at about the same accuracy. A split's multiplexer gates keep
-    their weights."""
-    from .model import Model
-    net = c.model.network
-    if c.setting is None or c.setting.widths or c.levels:
-        return []
-    values, _ = c.model.node_sums(train.inputs[:, c.inputs])
-    out = []
-    for level in levels:
-        weights = c.model.weights.copy()
-        for node in range(net.first_btf, net.n_nodes):
-            lo, hi = net.in_start[node], net.in_start[node + 1]
-            if reads_only_inputs(net, node):
-                weights[lo:hi] = rounded_gate(weights[lo:hi], net.senders[lo:hi] != 0, level,
-                                              values[:, net.senders[lo:hi]])
-        model = Model(net, weights, c.model.input_names, c.model.output_names, name=c.model.name)
-        rounded = Candidate(c.setting, c.seed, c.inputs, model, 0.0, 0.0, c.iterations, 0.0, levels=level)
-        rounded.valid = accuracy(rounded.predict(valid.inputs), valid)
-        rounded.train = accuracy(rounded.predict(train.inputs), train)
-        out.append(rounded)
-    return out
-
-
-ROUNDING_QUANTILES = (1.0, 0.99, 0.97, 0.95, 0.9, 0.8, 0.7, 0.5)
-
-
-def rounded_gate(w: np.ndarray, real: np.ndarray, level: int, x: np.ndarray) -> np.ndarray:
-    """The weights ``w`` of one gate (``real``: not the bias) as integers of magnitude at most ``level``,
-    the bias unbounded: scaled so that the largest |w|, or a quantile of them (the larger ones then
-    clipped), becomes ``level``, at the scale whose gate decides like ``w`` on the most rows of ``x``
-    (its senders' values on the training items). The largest |w| suits exponential weights (a carry:
-    the top bits decide), a quantile many weights of one size with a few outliers (pixels)."""
-    want = x @ w > 0
-    best = None
-    for q in ROUNDING_QUANTILES:
-        top = float(np.quantile(np.abs(w[real]), q)) if real.any() else 0.0
-        if top <= 0:
-            continue
-        r = w * (level / top)
-        r[real] = np.clip(np.round(r[real]), -level, level)
-        # integer sums can be 0 (which reads False); half a unit more bias keeps that answer and keeps
-        # every sum off 0, as the circuit extraction requires
-        r[~real] = np.round(r[~real]) + 0.5
-        agree = int(np.count_nonzero((x @ r > 0) == want))
-        if best is None or agree > best[0]:
-            best = (agree, r)
-    return w.copy() if best is None else best[1]
-
-
 def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     """The screen and the capacity stage. Screen: one threshold gate with a small margin (it fits
     comparators and carries) on the first 32 inputs, and on all of them when there are more (pixels);
     such gates, one per cofactor of the first 3 selected inputs (a top sum bit is a XOR b XOR a carry,
-    and the carry a threshold gate), and on more than 32 inputs two gates over all of them with a wider
-    margin, one per value of the first selected input;
+    and the carry a threshold gate), and on more than 32 inputs such gates over all of them with a wider
+    margin (pixels);
     on 6-11 selected inputs, a Shannon split into networks of 5 inputs, one per cofactor of the others
     (functions that look random to one network of their inputs: btflearn.shannon); a layer of gates as
     wide as the inputs (sigma = their number: counting gates, so symmetric functions); then networks
@@ -349,7 +305,7 @@ def plan(n_inputs: int, n_items: int, best_k: int) -> tuple[list, list]:
     if n_inputs > wide:
         every = min(n_inputs, MAX_GATE_INPUTS)
         screen[1:1] = [Setting(every, (), min(2048, n_items), LINEAR_SIGMA),
-                       Setting(every, (), n_items, WIDE_SIGMA, split=1)]
+                       Setting(every, (), n_items, WIDE_SIGMA, split=GATE_SPLIT)]
     capacity = [(items * 2, None), (items, (32, 16))]
     return screen, capacity
 
@@ -463,7 +419,7 @@ def learn(train: Dataset, valid: Dataset | None = None, time_limit: float = 120.
             choices.insert(0, top3)
     patterns = np.unique(np.concatenate([train.inputs, valid.inputs]), axis=0)
     for members in choices:
-        estimate = fine_gate_ands(members)
+        estimate = gate_ands(members)
         if estimate > max_ands:
             say(f"{_names(members, n_out)}: about {estimate} ANDs or more > {max_ands}, next candidate")
             continue

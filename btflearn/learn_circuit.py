@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dataset import Dataset
+from .coarsen import reads_only_inputs
 from .errors import BtfError
 
 MAX_TABLE_INPUTS = 16     # a circuit reading at most this many inputs is built on their whole truth table
@@ -15,6 +16,8 @@ MAX_EXTRACT_TABLE_NODES = 300  # and its networks have at most this many BTF nod
 TABLE_RESUB_S = 8.0       # seconds of resubstitution for such a circuit
 ANDS_PER_FINE_INPUT = 40  # a gate on the inputs with fine (not integer) weights is 42-97 AND nodes per
                           # input as extracted (196 inputs: 8000-16,500; 32-40 inputs: 2300-3100)
+ANDS_PER_WEIGHT_BIT = 6   # an integer gate is 6.1-6.6 AND nodes per set bit of its |w| (its adder: a
+                          # full adder is 7 ANDs and takes one bit off a column; 8-leaf pixel splits)
 
 
 def majority(preds: list) -> np.ndarray:
@@ -103,29 +106,29 @@ def table_circuit(members: list, data_like: Dataset, name: str, time_limit: floa
     return net, ands
 
 
-def reads_only_inputs(net, node: int) -> bool:
-    """Whether BTF ``node`` of Network ``net`` is a gate on the inputs (its senders: inputs and bias)."""
-    return bool(np.all(net.senders[net.in_start[node]:net.in_start[node + 1]] < net.first_btf))
-
-
-def fine_gate_ands(members: list) -> int:
-    """A cheap lower estimate of the AND nodes of the members' gates on the inputs that have fine
-    weights (ANDS_PER_FINE_INPUT per input): extracting a wide one takes seconds, so a candidate this
-    estimate puts over the cap is passed over without being built. 0 for members read on their truth
-    table (``table_circuit``), whose circuit does not grow with the weights."""
+def gate_ands(members: list) -> int:
+    """A cheap lower estimate of the AND nodes of the members' gates on the inputs: ANDS_PER_FINE_INPUT
+    per input of a gate with fine weights, ANDS_PER_WEIGHT_BIT per set bit of an integer gate's |w|
+    (its adder). Extracting a wide gate takes seconds, so a candidate this estimate puts over the cap
+    is passed over without being built. 0 for members read on their truth table (``table_circuit``),
+    whose circuit does not grow with the weights."""
     if len(read_inputs(members)) <= MAX_TABLE_INPUTS:
         return 0
-    inputs = 0
+    ands = 0
     for c in members:
         if c.model is None:
             continue
         net, w = c.model.network, c.model.weights
         for node in range(net.first_btf, net.n_nodes):
             lo, hi = net.in_start[node], net.in_start[node + 1]
-            real = net.senders[lo:hi] != 0
-            if reads_only_inputs(net, node) and np.any(w[lo:hi][real] != np.round(w[lo:hi][real])):
-                inputs += int(real.sum())
-    return ANDS_PER_FINE_INPUT * inputs
+            if not reads_only_inputs(net, node):
+                continue
+            real = w[lo:hi][net.senders[lo:hi] != 0]
+            if np.any(real != np.round(real)):
+                ands += ANDS_PER_FINE_INPUT * len(real)
+            else:
+                ands += ANDS_PER_WEIGHT_BIT * sum(bin(int(abs(v))).count("1") for v in real)
+    return ands
 
 
 def and_count(net) -> int:

@@ -17,12 +17,23 @@ gives no term.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from .dataset import Dataset
 from .errors import BtfError
 from .model import Model
 from .network import Network
+
+
+@dataclass
+class Cofactors:
+    """The parts of a split model, kept to rework its leaves and join them again."""
+    models: list      # per cofactor: its Model, or its +-1 constant per output
+    rows: list        # per cofactor: the leaf's training inputs (None for a constant)
+    join: Callable    # leaves -> the joined Model (``join_cofactors`` with the split's select)
 
 
 def cofactor_index(inputs: np.ndarray, select) -> np.ndarray:
