@@ -213,7 +213,9 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     other inputs, early-stopped on the validation items of that cofactor (on its training patterns
     when it has none), in what is left of ``budget`` shared among the cofactors still to train. A
     cofactor whose training items all agree, or that has none, is a constant (the overall majority
-    when it has none). The networks are joined into one by a multiplexer of threshold gates."""
+    when it has none), and so is one the budget ran out before (its items' majority): 64 cofactors
+    each trained for a minimal slice would overrun a small budget by seconds. The networks are joined
+    into one by a multiplexer of threshold gates."""
     from .shannon import Cofactors, cofactor_datasets, join_cofactors
     t0 = time.perf_counter()
     s = setting.split
@@ -231,6 +233,10 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
             rows.append(None)
             continue
         left = budget - (time.perf_counter() - t0)
+        if left <= 0:
+            leaves.append(np.where(part.outputs.mean(axis=0) >= 0, 1.0, -1.0))
+            rows.append(None)
+            continue
         share = max(left / (len(todo) - todo.index(c)), 0.05)
         leaf = train_early_stopped(part, part if held[c] is None else held[c], leaf_setting,
                                    np.arange(len(inputs) - s), seed, share, workdir, min(slice_s, share))

@@ -388,3 +388,21 @@ def test_a_wide_gate_is_estimated_below_its_circuit_without_being_built():
     narrow = Candidate(fine.setting, 0, np.arange(12), Model(parse_arch("12-1"), rng.normal(size=13)),
                        0.0, 0.0, 1, 0.0)
     assert gate_ands([narrow]) == 0     # built on its truth table: no extraction of the gate
+
+def test_a_split_of_many_cofactors_stops_training_them_when_its_budget_is_spent(tmp_path):
+    """64 cofactors each trained for at least a minimal slice took seconds over a small budget; the
+    cofactors the budget does not reach answer their items' majority."""
+    import time
+
+    from btflearn.learn import Setting, train_early_stopped
+
+    rng = np.random.default_rng(4)
+    bits = rng.random((3000, 11)) < 0.5
+    data = Dataset.from_bits(bits, (rng.random((3000, 1)) < 0.5), name="noise")
+    train, valid = data.subset(np.arange(2000)), data.subset(np.arange(2000, 3000))
+    setting = Setting(11, (16, 16), 2048, 5.0, True, split=6)
+    t0 = time.perf_counter()
+    c = train_early_stopped(train, valid, setting, np.arange(11), 0, 0.3, tmp_path)
+    assert time.perf_counter() - t0 < 1.5
+    constants = [m for m in c.cofactors.models if not hasattr(m, "network")]
+    assert 0 < len(constants) < 64 and c.model.predict(valid.inputs).shape == (1000, 1)
