@@ -65,8 +65,10 @@ class Model:
             raise BtfError(f"the model takes {net.n_inputs} inputs per item, got an array of shape "
                            f"{inputs.shape}")
         n = inputs.shape[0]
-        values = np.zeros((n, net.n_nodes))
-        sums = np.zeros((n, net.n_nodes))
+        # column-major: every node reads whole columns of its senders (a 64-cofactor split has 2000
+        # nodes: 4.7 s on 12,800 items row-major, 5x less so)
+        values = np.zeros((n, net.n_nodes), order="F")
+        sums = np.zeros((n, net.n_nodes), order="F")
         values[:, 0] = -1.0
         values[:, 1:net.n_inputs + 1] = inputs
         for node in range(net.first_btf, net.n_nodes):

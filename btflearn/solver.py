@@ -301,8 +301,9 @@ def _warm_start(init, net, dataset: Dataset):
     if dataset.input_mode != "data":
         raise BtfError("init (a warm start) needs fixed data inputs; free-input tasks start at random")
     values, _ = Model(net, weights).node_sums(dataset.inputs)
-    return (np.broadcast_to(weights, (dataset.n_items, net.n_edges)), values[:, net.senders],
-            values[:, net.first_btf:net.first_output])
+    return (np.broadcast_to(weights, (dataset.n_items, net.n_edges)),
+            np.ascontiguousarray(values[:, net.senders]),
+            np.ascontiguousarray(values[:, net.first_btf:net.first_output]))
 
 
 class _InterruptGuard:
