@@ -1,5 +1,5 @@
 """Small integer gates from wide fine-weight ones: the circuit of a threshold gate is an adder of its
-weighted inputs (about 7 AND nodes per set bit of the integer weights), so a gate over 196 pixels with
+weighted inputs (6-7 AND nodes per set bit of the integer weights), so a gate over 196 pixels with
 fine weights is thousands of AND nodes; with a few dozen inputs and weights of magnitude 1-4 it is a
 few hundred, often at nearly the same accuracy.
 
@@ -108,7 +108,8 @@ def coarsened(c, train, valid, levels=LEVELS, keeps=KEEP_INPUTS) -> list:
         if keep is not None and keep >= widest:
             continue
         for level in levels:
-            coarse = [coarse_model(m, x, level, keep) if isinstance(m, Model) else m for m, x in zip(models, rows)]
+            coarse = [coarse_model(m, x, level, keep) if isinstance(m, Model) else m
+                      for m, x in zip(models, rows)]
             model = c.cofactors.join(coarse) if c.cofactors is not None else coarse[0]
             r = replace(c, model=model, levels=level, kept=keep, cofactors=None, seconds=0.0)
             r.valid = float(np.mean(r.predict(valid.inputs) == valid.outputs))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dataset import Dataset
 from .coarsen import reads_only_inputs
+from .dataset import Dataset
 from .errors import BtfError
 
 MAX_TABLE_INPUTS = 16     # a circuit reading at most this many inputs is built on their whole truth table
