@@ -61,12 +61,16 @@ def build_circuit(members: list, data_like: Dataset, patterns: np.ndarray, name:
 
 
 def read_inputs(members: list) -> list:
-    """The inputs some member's network reads, in the order the members list them (most relevant
-    first)."""
+    """The inputs some member's network reads through an edge of nonzero weight, in the order the
+    members list them (most relevant first). A split whose cofactors are all constants reads only
+    its select inputs, and a sparse gate only the inputs it kept."""
     used = []
     for c in members:
         if c.model is not None:
-            used += [int(j) for j in c.inputs if int(j) not in used]
+            net, w = c.model.network, c.model.weights
+            from_input = (net.senders > 0) & (net.senders <= net.n_inputs)
+            live = set((net.senders[from_input & (w != 0)] - 1).tolist())
+            used += [int(j) for k, j in enumerate(c.inputs) if k in live and int(j) not in used]
     return used
 
 

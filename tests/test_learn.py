@@ -406,3 +406,24 @@ def test_a_split_of_many_cofactors_stops_training_them_when_its_budget_is_spent(
     assert time.perf_counter() - t0 < 1.5
     constants = [m for m in c.cofactors.models if not hasattr(m, "network")]
     assert 0 < len(constants) < 64 and c.model.predict(valid.inputs).shape == (1000, 1)
+
+
+def test_a_split_into_constant_cofactors_is_built_on_the_table_of_its_select_inputs():
+    """The sign bit of a product is a XOR b: split on (a, b, c), every cofactor is a constant and the
+    network reads only a, b and c of its 40 inputs, so its circuit is their table's: the XOR's 3 ANDs,
+    not a multiplexer of all 3 select inputs."""
+    from btflearn.circuits.simulate import simulate
+    from btflearn.learn import Candidate, Setting
+    from btflearn.learn_circuit import circuit_of, read_inputs
+    from btflearn.shannon import join_cofactors
+
+    rng = np.random.default_rng(5)
+    data = Dataset.from_bits(rng.random((2000, 40)) < 0.5, np.zeros((2000, 1), bool), name="sign")
+    leaves = [np.array([1.0 if (c & 1) ^ (c >> 1 & 1) else -1.0]) for c in range(8)]
+    model = join_cofactors(leaves, range(3), 40, 1)
+    inputs = np.r_[7, 21, 3, np.setdiff1d(np.arange(40), [7, 21, 3])]
+    c = Candidate(Setting(40, (), 2000, 10.0, split=3), 0, inputs, model, 1.0, 1.0, 1, 0.0)
+    assert read_inputs([c]) == [7, 21, 3]
+    net, ands = circuit_of([c], data, data.inputs, 5.0, 5000)
+    xor = np.where(data.inputs[:, 7] != data.inputs[:, 21], 1.0, -1.0)
+    assert ands == 3 and np.array_equal(simulate(net, data.inputs)[:, 0], xor)
