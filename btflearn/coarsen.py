@@ -73,11 +73,12 @@ def reads_only_inputs(net, node: int) -> bool:
     return bool(np.all(net.senders[net.in_start[node]:net.in_start[node + 1]] < net.first_btf))
 
 
-def coarse_model(model: Model, inputs: np.ndarray, level: int, keep: int | None) -> Model:
+def coarse_model(model: Model, values: np.ndarray, level: int, keep: int | None) -> Model:
     """``model`` with every gate on the inputs made sparse and rounded to |w| <= ``level`` on the items
-    ``inputs``; the other nodes (a multiplexer over such gates) keep their weights."""
+    whose node values (``model.node_sums``) are ``values``; the other nodes (a multiplexer over such
+    gates) keep their weights. A gate on the inputs reads only the inputs and the bias, whose values
+    do not depend on the weights, so one forward pass serves every level and ``keep``."""
     net = model.network
-    values, _ = model.node_sums(inputs)
     weights = model.weights.copy()
     for node in range(net.first_btf, net.n_nodes):
         lo, hi = net.in_start[node], net.in_start[node + 1]
@@ -103,13 +104,14 @@ def coarsened(c, train, valid, levels=LEVELS, keeps=KEEP_INPUTS) -> list:
     models = c.cofactors.models if c.cofactors is not None else [c.model]
     rows = c.cofactors.rows if c.cofactors is not None else [train.inputs[:, c.inputs]]
     widest = max((widest_gate(m) for m in models if isinstance(m, Model)), default=0)
+    values = [m.node_sums(x)[0] if isinstance(m, Model) else None for m, x in zip(models, rows)]
     out = []
     for keep in keeps:
         if keep is not None and keep >= widest:
             continue
         for level in levels:
-            coarse = [coarse_model(m, x, level, keep) if isinstance(m, Model) else m
-                      for m, x in zip(models, rows)]
+            coarse = [coarse_model(m, v, level, keep) if isinstance(m, Model) else m
+                      for m, v in zip(models, values)]
             model = c.cofactors.join(coarse) if c.cofactors is not None else coarse[0]
             r = replace(c, model=model, levels=level, kept=keep, cofactors=None, seconds=0.0)
             r.valid = float(np.mean(r.predict(valid.inputs) == valid.outputs))
