@@ -207,28 +207,36 @@ def bench_configs(backends, dtypes) -> list[tuple]:
 
 
 def cold_start(bits: int = 3, repeats: int = 1) -> dict:
-    """What a first run pays for compiling the kernels: ``btflearn solve multiplier --bits BITS --seed 0
-    --no-minimise`` as a fresh process, first with an empty Numba cache (NUMBA_CACHE_DIR), then again with
-    the cache it filled; wall seconds of each (medians of ``repeats``) and their difference."""
+    """What a first run pays for compiling the kernels. ``btflearn solve multiplier --bits BITS --seed 0
+    --no-minimise`` as a fresh process with an empty NUMBA_CACHE_DIR, three times: with an empty kernel
+    folder (nothing compiled: what compiling costs, which the install pays, btflearn.kernels.cache);
+    with the installed kernel folder (a user's first run after installing); the same again (warm).
+    Wall seconds of each (medians of ``repeats``); the first run's overhead is its time less the warm
+    one's."""
     import os
     import subprocess
     import sys
     import tempfile
+
+    from .kernels.cache import ENV
     cmd = [sys.executable, "-c", "from btflearn.cli.main import main; main()", "solve", "multiplier",
            "--bits", str(bits), "--seed", "0", "--quiet", "--no-minimise"]
-    cold, warm = [], []
+    times = {"uncompiled": [], "first": [], "warm": []}
     for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as cache:
-            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            for times in (cold, warm):
+        with tempfile.TemporaryDirectory() as numba_cache, tempfile.TemporaryDirectory() as empty:
+            env = {k: v for k, v in os.environ.items() if k != ENV}
+            env["NUMBA_CACHE_DIR"] = numba_cache
+            for run, extra in (("uncompiled", {ENV: empty}), ("first", {}), ("warm", {})):
                 t0 = time.perf_counter()
-                done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                times.append(time.perf_counter() - t0)
+                done = subprocess.run(cmd, env=dict(env, **extra), capture_output=True, text=True)
+                times[run].append(time.perf_counter() - t0)
                 if done.returncode != 0:
                     raise BtfError(f"cold-start run failed: {done.stderr.strip()[-300:]}")
-    cold_s, warm_s = statistics.median(cold), statistics.median(warm)
-    return dict(kind="cold_start", problem=f"{bits}x{bits}", cold_seconds=cold_s, warm_seconds=warm_s,
-                compile_overhead_seconds=cold_s - warm_s, repeats=repeats)
+    med = {run: statistics.median(t) for run, t in times.items()}
+    return dict(kind="cold_start", problem=f"{bits}x{bits}", uncompiled_seconds=med["uncompiled"],
+                first_seconds=med["first"], warm_seconds=med["warm"],
+                compile_seconds=med["uncompiled"] - med["warm"],
+                compile_overhead_seconds=med["first"] - med["warm"], repeats=repeats)
 
 
 def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False,

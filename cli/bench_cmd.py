@@ -32,7 +32,7 @@ def _parse_list(text, cast=str):
                    "weight concur, weight update.")
 @click.option("--cold-start", "cold", is_flag=True,
               help="Also time a first run's kernel compilation: `solve multiplier --bits 3` as a fresh process "
-                   "with an empty Numba cache, then again with the cache it filled.")
+                   "with an empty Numba cache: with nothing compiled, after the install, and warm.")
 @click.option("--bandwidth-mb", type=float, default=256.0, show_default=True,
               help="Size of each array of the memory-bandwidth measurement (copy, triad) that Numba rows "
                    "are compared with; 0 skips it.")
@@ -68,8 +68,9 @@ def _solve_progress(seed, solved, seconds, iterations):
 def format_row(row: dict) -> str:
     """One bench row as a line of text."""
     if row["kind"] == "cold_start":
-        return (f"{row['problem']} cold start: {row['cold_seconds']:.1f} s with an empty kernel cache, "
-                f"{row['warm_seconds']:.1f} s cached: compile {row['compile_overhead_seconds']:.1f} s")
+        return (f"{row['problem']} cold start: first run after install {row['first_seconds']:.1f} s, warm "
+                f"{row['warm_seconds']:.1f} s: overhead {row['compile_overhead_seconds']:.1f} s "
+                f"(compiling: {row['compile_seconds']:.1f} s, paid at install)")
     if row["kind"] == "profile":
         return (f"{row['problem']:5s} profile (numba, 1 thread): "
                 + ", ".join(f"{name} {p['share']:.0%}" for name, p in row["passes"].items()))

@@ -21,8 +21,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .cache import use_kernel_folder
 from .graph import AT_MAX_ITER, BELOW_GAPSTOP, INPUT_BINARY, INPUT_DATA, RUNNING
 from .reference import DEGENERATE, NEWTON_MAXIT, NEWTON_RTOL
+
+use_kernel_folder()  # before the @njit(cache=True) below: their cache is kernels/compiled/
 
 # How a trio moves: KEEP, AFFINE (the bilinear projection w' = a(w+x) - b(x-w), x' = a(w+x) + b(x-w),
 # whose squared move is 4(a-1/2)^2 A + 4(b-1/2)^2 B with A = |w+x|^2/2, B = |x-w|^2/2), or POLE_UP /

@@ -68,21 +68,26 @@ def test_throughput_rows_start_from_the_same_running_state():
     assert np.abs(_prepared_state(net, data, G, 2, "float64", warm=30).zw).sum() > 0
 
 
-def test_cold_start_row_times_a_fresh_cache_then_the_filled_one(monkeypatch):
+def test_cold_start_row_times_nothing_compiled_then_the_installed_kernels_then_warm(monkeypatch):
     import subprocess
 
     from btflearn import bench
+    from btflearn.kernels.cache import ENV
     calls = []
 
     def fake_run(cmd, env, capture_output, text):
-        calls.append(env["NUMBA_CACHE_DIR"])
+        calls.append((env["NUMBA_CACHE_DIR"], env.get(ENV)))
         return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setenv(ENV, "/somewhere/else")
     monkeypatch.setattr(subprocess, "run", fake_run)
     row = bench.cold_start(3, repeats=2)
     assert row["kind"] == "cold_start" and row["problem"] == "3x3" and row["repeats"] == 2
-    # each repeat: one empty cache, used twice (cold, then warm); a new one per repeat
-    assert len(calls) == 4 and calls[0] == calls[1] != calls[2] == calls[3]
-    assert row["compile_overhead_seconds"] == row["cold_seconds"] - row["warm_seconds"]
+    # per repeat one empty NUMBA_CACHE_DIR for all three runs, a new one per repeat; the first run gets an
+    # empty kernel folder of its own, the next two the installed one (the caller's setting dropped)
+    assert len(calls) == 6 and calls[0][0] == calls[1][0] == calls[2][0] != calls[3][0]
+    assert calls[0][1] not in (None, "/somewhere/else") and calls[1][1] is None and calls[2][1] is None
+    assert row["compile_overhead_seconds"] == row["first_seconds"] - row["warm_seconds"]
+    assert row["compile_seconds"] == row["uncompiled_seconds"] - row["warm_seconds"]
 
 
 def test_traffic_model_counts_a_tiny_net_by_hand():
