@@ -261,7 +261,7 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
         from .bandwidth import check_size
         check_size(bandwidth_mb)
     if cold:
-        yield cold_start()
+        yield cold_start(repeats=3)
     configs = bench_configs(backends, dtypes)
     triad = {}  # threads -> GB/s
     if "numba" in backends and bandwidth_mb:
