@@ -82,13 +82,14 @@ def _replace(path: Path, text: str):
 
 
 def save_run(directory, result, dataset, report: dict, minimise_time: float | None = None, progress=None,
-             note=lambda text: None, test=None) -> list[str]:
+             note=lambda text: None, test=None, anchors: int | None = None) -> list[str]:
     """Write a fit's outputs: model.json, result.json (``report``, completed here with the circuit and
     minimisation statistics) and, for a solved model whose circuit can be written, the minimised model
     (unless ``minimise_time`` is 0) and its verified netlists (shrunk by care-set resubstitution, unless
     ``minimise_time`` is 0; each stage gets ``minimise_time`` seconds, None = 60). With a ``test`` set,
-    the minimised model's test accuracy is reported beside the read-out's. ``note(text)`` hears why no
-    circuit was written; ``progress`` gets the minimisation's steps. Returns the file names."""
+    the minimised model's test accuracy is reported beside the read-out's. ``anchors``: see
+    btflearn.sparsify. ``note(text)`` hears why no circuit was written; ``progress`` gets the
+    minimisation's steps. Returns the file names."""
     from .circuits import export_all, no_circuit_reason
     from .dataset import Dataset
     from .report import write_result
@@ -111,7 +112,8 @@ def save_run(directory, result, dataset, report: dict, minimise_time: float | No
                 if minimise_time != 0:
                     from .sparsify import DEFAULT_TIME_LIMIT, sparsify
                     model, done = sparsify(model, data, time_limit=minimise_time or DEFAULT_TIME_LIMIT,
-                                           progress=progress, seed=int(result.hyperparameters.get("seed", 0)))
+                                           progress=progress, seed=int(result.hyperparameters.get("seed", 0)),
+                                           anchors=anchors)
                     model.save(folder / "model.min.json")
                     report["minimise"] = done.to_dict()
                     if test is not None:

@@ -98,6 +98,12 @@ def solver_options(specs=None, writes_circuit: bool = True):
                              show_default="60", metavar="S",
                              help="Time budget in seconds of each minimisation stage: the network, then its "
                                   "circuit (resubstitution)."),
+                click.option("--minimise-anchors", type=click.IntRange(min=0), default=None,
+                             show_default="2048 on sampled data", metavar="N",
+                             help="On sampled data the minimised model also keeps the read-out's answers on N "
+                                  "random input patterns, so it generalizes as the read-out does; 0: free "
+                                  "wherever the training items say nothing (sparser, may generalize better or "
+                                  "worse). A complete truth table has none."),
             ]
         for opt in reversed(opts):
             f = opt(f)
@@ -171,7 +177,8 @@ class ProgressView:
 
 RESUMED_SETTINGS = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "dtype", "polish")
 SOLVER_PARAMS = set(SPEC_KEYS) | {"seed", "time_limit", "backend", "dtype", "out", "polish", "all_trials",
-                                  "quiet", "resume", "scheduler", "minimise", "minimise_time"}
+                                  "quiet", "resume", "scheduler", "minimise", "minimise_time",
+                                  "minimise_anchors"}
 
 
 def resumable(f):
@@ -394,7 +401,7 @@ def write_outputs(out: Path, result, dataset, report, opts: dict, test=None):
     quiet = opts.get("quiet")
     minimise_time = opts.get("minimise_time") if opts.get("minimise", True) else 0
     written = save_run(out, result, dataset, report, minimise_time, minimise_progress(quiet),
-                       lambda text: click.echo(text, err=True), test)
+                       lambda text: click.echo(text, err=True), test, anchors=opts.get("minimise_anchors"))
     if "minimise" in report:
         m = report["minimise"]
         if not quiet:

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -183,6 +184,16 @@ def test_minimised_model_is_scored_on_the_test_items(tmp_path):
     small = load_model(tmp_path / "model.min.json")
     assert small.accuracy(test) == (report["minimise"]["test_per_bit"], report["minimise"]["test_exact"])
     assert "minimised model on the test items" in r.stdout
+    # the default anchors (2048 random states of 8 cells: all 256 of them) keep the read-out's answers
+    # everywhere; --minimise-anchors 0 lets the minimised model choose freely off the 64 training states
+    every = np.where((np.arange(256)[:, None] >> np.arange(8)) & 1, 1.0, -1.0)
+    assert np.array_equal(small.predict(every), load_model(tmp_path / "model.json").predict(every))
+    assert report["minimise"]["anchors"] == 2048
+    free = tmp_path / "free"
+    r = run(["solve", "ca", "--rule", "232", "--width", "8", "--arch", "8-8", "--n-train", "64", "--n-test",
+             "100", "--max-iter", "2000", "--quiet", "--no-recover", "--minimise-anchors", "0", "--out", str(free)])
+    assert r.returncode == 0, r.stderr
+    assert json.loads((free / "result.json").read_text())["minimise"]["anchors"] == 0
 
 
 def test_a_bad_option_leaves_no_out_folder(tmp_path):

@@ -62,10 +62,33 @@ def test_dont_care_patterns_are_used():
     data = Dataset(x[keep], np.ones((int(keep.sum()), 1)))
     model = Model(Network.layered([3, 1]), np.array([-1.0, 1.0, 1.0, 0.1]))
     assert np.array_equal(model.predict(data.inputs), data.outputs)
-    small, report = sparsify(model, data, resolve=False)
+    small, report = sparsify(model, data, resolve=False, anchors=0)
     assert np.array_equal(small.predict(data.inputs), data.outputs)
     assert report.gates_after == {"const": 1}
     assert supports(small) == {small.network.n_nodes - 1: 1}   # the bias alone
+
+
+def test_on_sampled_data_anchors_keep_the_read_outs_answers_where_the_data_says_nothing(monkeypatch):
+    # the same OR and data: by default (sampled data) random anchor patterns, labelled by the read-out,
+    # include x0 = x1 = False, where the read-out answers False: the constant no longer fits, OR does
+    x = np.where((np.arange(8)[:, None] >> np.arange(3)) & 1, 1.0, -1.0)
+    keep = ~((x[:, 0] < 0) & (x[:, 1] < 0))
+    data = Dataset(x[keep], np.ones((int(keep.sum()), 1)))
+    model = Model(Network.layered([3, 1]), np.array([-1.0, 1.0, 1.0, 0.1]))
+    small, report = sparsify(model, data, resolve=False)
+    assert np.array_equal(small.predict(x), model.predict(x))     # every pattern, seen or not
+    assert supports(small) == {small.network.n_nodes - 1: 3}      # bias, x0, x1: x2 dropped
+    assert report.edges_after < report.edges_before
+    # a complete truth table has nothing unseen: no anchors are drawn
+    import btflearn.sparsify as sp
+    full = Dataset(x, model.predict(x))
+    calls = []
+    original = sp.anchored
+    monkeypatch.setattr(sp, "anchored", lambda *a: calls.append(a) or original(*a))
+    sparsify(model, full, resolve=False)
+    assert calls == []
+    sparsify(model, data, resolve=False, anchors=16, seed=3)
+    assert len(calls) == 1 and calls[0][2:] == (16, 3)
 
 
 def test_multiplier2_stays_exact_and_small():
