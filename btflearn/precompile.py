@@ -14,10 +14,11 @@ def precompile(dtypes=("float64", "float32"), log=print) -> float:
     from .dataset import Dataset
     from .kernels import numba_kernels as k
     from .solver import fit
+
+    def bits(values):  # 4 bits of each value, +-1
+        return np.where((values[:, None] >> np.arange(4)) & 1, 1.0, -1.0)
     pattern = np.arange(16)
-    a, b = pattern & 3, pattern >> 2
-    bits = lambda v, n: np.stack([(v >> j) & 1 for j in range(n)], axis=1) * 2.0 - 1.0  # noqa: E731
-    data = Dataset(bits(pattern, 4), bits(a * b, 4), name="2x2 multiplier")
+    data = Dataset(bits(pattern), bits((pattern & 3) * (pattern >> 2)), name="2x2 multiplier")
     start = time.perf_counter()
     for dtype in dtypes:
         t0 = time.perf_counter()
