@@ -68,11 +68,12 @@ class SparsifyReport:
     steps: list = field(default_factory=list)   # one dict per pass
     max_support: int = 0              # widest used node after: nonzero in-edges, the bias edge counted
     anchors: int = 0                  # random patterns on which the read-out's answers were kept
+    validation: dict | None = None    # how choose_anchors decided (None: not asked to)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("seconds", "passes", "edges_before", "edges_after", "gates_before",
                                               "gates_after", "alive_before", "alive_after", "stopped", "steps",
-                                              "max_support", "anchors")}
+                                              "max_support", "anchors", "validation")}
 
     def summary(self) -> str:
         def kinds(d):
@@ -439,10 +440,11 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     output. None (default): only for a complete truth table; on sampled data a node keeps its value on
     every training item, since a choice made there also decides unseen inputs (measured: with them, rule
     30 at 64 items lost test accuracy).
-    ``anchors``: on sampled data the minimised model must also give the read-out's answers on this many
-    uniformly random input patterns (None: ANCHORS on sampled data, 0 on a complete truth table).
-    Without them the minimisation is free wherever the training items say nothing, and on the AND/OR
-    teacher it lost 1.1-1.7 points of test accuracy (docs/minimisation.md).
+    ``anchors``: on sampled data, the minimised model must also give the read-out's answers on this many
+    uniformly random input patterns (0: free wherever the items say nothing). Free minimisation found
+    rule 30 exactly from a 99.75% read-out, and lost 1.1-1.7 points on the AND/OR teacher
+    (docs/minimisation.md). None (default): 0 on a complete truth table; on sampled data chosen by
+    validation (choose_anchors, half the time budget), then minimised on every item with the choice.
     """
     if getattr(model, "readout", "sign") != "sign" or dataset.readout != "sign":
         raise BtfError("sparsify needs sign readout: argmax outputs are not a Boolean circuit")
@@ -458,8 +460,14 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     if observability is None:
         n_in = inputs.shape[1]
         observability = n_in <= 24 and len({row.tobytes() for row in inputs > 0}) == 1 << n_in
-    if anchors is None:
-        anchors = 0 if observability else ANCHORS
+    validation = None
+    if anchors is None and observability:
+        anchors = 0
+    elif anchors is None:
+        options = dict(resolve=resolve, sigmas=sigmas, chunk=chunk, patience=patience, backend=backend,
+                       max_passes=max_passes, anneal=anneal)
+        anchors, validation = choose_anchors(model, dataset, None if time_limit is None else time_limit / 2,
+                                             seed, **options)
     if anchors:
         dataset = anchored(model, dataset, int(anchors), seed)
         inputs = dataset.inputs
@@ -469,7 +477,8 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
         raise BtfError("sparsify needs a model that reproduces every item of its data (it keeps it exact)")
     alive = state.alive()
     report = SparsifyReport(0.0, 0, _edges(state, alive), 0, _kinds(state, alive),
-                            {}, int(alive[state.first_btf:].sum()), 0, "converged", anchors=int(anchors))
+                            {}, int(alive[state.first_btf:].sum()), 0, "converged", anchors=int(anchors),
+                            validation=validation)
     starts = [model]
     if resolve and anneal:
         from .solver import fit
@@ -534,6 +543,27 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
                              default=0)
     report.stopped = "converged" if finished else "time limit"
     return out, report
+
+
+def choose_anchors(model: Model, dataset, time_limit: float | None, seed: int = 0, **options) -> tuple:
+    """Free or anchored minimisation, by validation: a fifth of the items held out, the rest minimised
+    both ways (half of ``time_limit`` each); free wins when it gets at least as many held-out bits right.
+    The anchored run has the advantage (the read-out that labels its anchors was fitted to the held-out
+    items too), so free is chosen only where making the model sparse generalizes by itself. Returns
+    (anchors, what was measured)."""
+    n = dataset.n_items
+    if n < 5:
+        return ANCHORS, None  # too few items to hold any out
+    held = np.random.default_rng([int(seed), 0x5EED]).permutation(n)[:max(1, n // 5)]
+    rest, check = dataset.subset(np.setdiff1d(np.arange(n), held)), dataset.subset(held)
+    budget = None if time_limit is None else time_limit / 2
+    right = {}
+    for count in (0, ANCHORS):
+        small, _ = sparsify(model, rest, time_limit=budget, seed=seed, anchors=count, observability=False,
+                            **options)
+        right[count] = small.accuracy(check)[0]
+    chosen = 0 if right[0] >= right[ANCHORS] else ANCHORS
+    return chosen, dict(held_out=len(held), free_per_bit=right[0], anchored_per_bit=right[ANCHORS])
 
 
 def anchored(model: Model, dataset, count: int, seed: int = 0):

@@ -99,11 +99,12 @@ def solver_options(specs=None, writes_circuit: bool = True):
                              help="Time budget in seconds of each minimisation stage: the network, then its "
                                   "circuit (resubstitution)."),
                 click.option("--minimise-anchors", type=click.IntRange(min=0), default=None,
-                             show_default="2048 on sampled data", metavar="N",
-                             help="On sampled data the minimised model also keeps the read-out's answers on N "
-                                  "random input patterns, so it generalizes as the read-out does; 0: free "
-                                  "wherever the training items say nothing (sparser, may generalize better or "
-                                  "worse). A complete truth table has none."),
+                             show_default="chosen by validation", metavar="N",
+                             help="Sampled data only: the minimised model also keeps the read-out's answers on "
+                                  "N random input patterns, so it generalizes as the read-out does; 0: free "
+                                  "wherever the training items say nothing (sparser; on unseen items better "
+                                  "or worse). Default: free or 2048, whichever does better on a held-out "
+                                  "fifth of the items."),
             ]
         for opt in reversed(opts):
             f = opt(f)

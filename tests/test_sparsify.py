@@ -69,26 +69,56 @@ def test_dont_care_patterns_are_used():
 
 
 def test_on_sampled_data_anchors_keep_the_read_outs_answers_where_the_data_says_nothing(monkeypatch):
-    # the same OR and data: by default (sampled data) random anchor patterns, labelled by the read-out,
-    # include x0 = x1 = False, where the read-out answers False: the constant no longer fits, OR does
+    # the same OR and data: random anchor patterns, labelled by the read-out, include x0 = x1 = False,
+    # where the read-out answers False: the constant no longer fits, OR does
+    import btflearn.sparsify as sp
     x = np.where((np.arange(8)[:, None] >> np.arange(3)) & 1, 1.0, -1.0)
     keep = ~((x[:, 0] < 0) & (x[:, 1] < 0))
     data = Dataset(x[keep], np.ones((int(keep.sum()), 1)))
     model = Model(Network.layered([3, 1]), np.array([-1.0, 1.0, 1.0, 0.1]))
-    small, report = sparsify(model, data, resolve=False)
+    small, report = sparsify(model, data, resolve=False, anchors=sp.ANCHORS)
     assert np.array_equal(small.predict(x), model.predict(x))     # every pattern, seen or not
     assert supports(small) == {small.network.n_nodes - 1: 3}      # bias, x0, x1: x2 dropped
-    assert report.edges_after < report.edges_before
-    # a complete truth table has nothing unseen: no anchors are drawn
-    import btflearn.sparsify as sp
-    full = Dataset(x, model.predict(x))
+    assert report.edges_after < report.edges_before and report.anchors == sp.ANCHORS
+    # a complete truth table has nothing unseen: no anchors, no validation
     calls = []
     original = sp.anchored
     monkeypatch.setattr(sp, "anchored", lambda *a: calls.append(a) or original(*a))
-    sparsify(model, full, resolve=False)
-    assert calls == []
+    _, report = sparsify(model, Dataset(x, model.predict(x)), resolve=False)
+    assert calls == [] and report.anchors == 0 and report.validation is None
     sparsify(model, data, resolve=False, anchors=16, seed=3)
     assert len(calls) == 1 and calls[0][2:] == (16, 3)
+
+
+def test_by_default_free_minimisation_is_kept_where_it_does_as_well_on_held_out_items():
+    # y = x0 AND x1 over 6 inputs, 40 of the 64 patterns, written as a wide gate: the free minimisation
+    # finds AND2, right on every held-out item, so it is chosen (0 anchors) and generalizes exactly
+    x = np.where((np.arange(64)[:, None] >> np.arange(6)) & 1, 1.0, -1.0)
+    w = np.array([1.0, 1.0, 1.0, 0.05, -0.04, 0.03, 0.02])   # bias -1, then x0..x5
+    model = Model(Network.layered([6, 1]), w)
+    seen = np.random.default_rng(0).permutation(64)[:40]
+    data = Dataset(x[seen], model.predict(x[seen]))
+    small, report = sparsify(model, data, resolve=False)
+    assert report.anchors == 0 and report.validation["held_out"] == 8
+    assert report.validation["free_per_bit"] == 1.0 >= report.validation["anchored_per_bit"]
+    assert np.array_equal(small.predict(x), model.predict(x)) and supports(small) == {7: 3}
+
+
+def test_the_anchored_minimisation_is_chosen_when_free_does_worse_on_held_out_items(monkeypatch):
+    import btflearn.sparsify as sp
+    x = np.where((np.arange(64)[:, None] >> np.arange(6)) & 1, 1.0, -1.0)
+    model = Model(Network.layered([6, 1]), np.array([1.0, 1.0, 1.0, 0.05, -0.04, 0.03, 0.02]))
+    data = Dataset(x[:40], model.predict(x[:40]))
+    real, seen = sp.sparsify, []
+
+    def free_is_wrong(m, d, anchors=None, **kw):   # the free run answers every item with its opposite
+        seen.append((anchors, d.n_items))
+        small, rep = real(m, d, anchors=anchors, **kw)
+        return (Model(small.network, -small.weights) if anchors == 0 else small), rep
+    monkeypatch.setattr(sp, "sparsify", free_is_wrong)
+    chosen, measured = sp.choose_anchors(model, data, 10.0, resolve=False)
+    assert chosen == sp.ANCHORS and seen == [(0, 32), (sp.ANCHORS, 32)]
+    assert measured["free_per_bit"] < measured["anchored_per_bit"] and measured["held_out"] == 8
 
 
 def test_multiplier2_stays_exact_and_small():
