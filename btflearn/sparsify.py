@@ -460,25 +460,29 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     if observability is None:
         n_in = inputs.shape[1]
         observability = n_in <= 24 and len({row.tobytes() for row in inputs > 0}) == 1 << n_in
+    targets = np.asarray(dataset.outputs, dtype=np.float64)
+    state = _State(model, inputs, targets)
+    if not state.exact():
+        raise BtfError("sparsify needs a model that reproduces every item of its data (it keeps it exact)")
     validation = None
     if anchors is None and observability:
         anchors = 0
     elif anchors is None:
+        _note(state, [], progress, "validating free vs anchored")
         options = dict(resolve=resolve, sigmas=sigmas, chunk=chunk, patience=patience, backend=backend,
                        max_passes=max_passes, anneal=anneal)
         anchors, validation = choose_anchors(model, dataset, None if time_limit is None else time_limit / 2,
                                              seed, **options)
     if anchors:
         dataset = anchored(model, dataset, int(anchors), seed)
-        inputs = dataset.inputs
-    targets = np.asarray(dataset.outputs, dtype=np.float64)
-    state = _State(model, inputs, targets)
-    if not state.exact():  # on the items: the anchors are the model's own answers
-        raise BtfError("sparsify needs a model that reproduces every item of its data (it keeps it exact)")
+        inputs, targets = dataset.inputs, np.asarray(dataset.outputs, dtype=np.float64)
+        state = _State(model, inputs, targets)
     alive = state.alive()
     report = SparsifyReport(0.0, 0, _edges(state, alive), 0, _kinds(state, alive),
                             {}, int(alive[state.first_btf:].sum()), 0, "converged", anchors=int(anchors),
                             validation=validation)
+    if validation is not None:
+        _note(state, report.steps, progress, "validation: " + ("anchored" if anchors else "free"), **validation)
     starts = [model]
     if resolve and anneal:
         from .solver import fit
