@@ -558,7 +558,7 @@ def choose_anchors(model: Model, dataset, time_limit: float | None, seed: int = 
     n = dataset.n_items
     if n < 5:
         return ANCHORS, None  # too few items to hold any out
-    held = np.random.default_rng([int(seed), 0x5EED]).permutation(n)[:max(1, n // 5)]
+    held = np.random.default_rng([int(seed), 0x5EED]).permutation(n)[:n // 5]
     rest, check = dataset.subset(np.setdiff1d(np.arange(n), held)), dataset.subset(held)
     budget = None if time_limit is None else time_limit / 2
     right = {}
