@@ -222,19 +222,21 @@ def train_split(train: Dataset, valid: Dataset, setting: Setting, inputs, seed: 
     inputs = np.asarray(inputs)
     table = distinct(columns(train, inputs))
     leaf_setting = replace(setting, k=setting.k - s, split=0, items=table.n_items)
-    majority = np.where(train.outputs.mean(axis=0) >= 0, 1.0, -1.0)
+
+    def majority(data):  # the answer of most of its items, per output (ties True)
+        return np.where(data.outputs.mean(axis=0) >= 0, 1.0, -1.0)
     parts = cofactor_datasets(table, range(s))
     held = cofactor_datasets(columns(valid, inputs), range(s))
     todo = [c for c, part in enumerate(parts) if part is not None and len(np.unique(part.outputs, axis=0)) > 1]
     leaves, rows, iterations = [], [], 0
     for c, part in enumerate(parts):
         if c not in todo:
-            leaves.append(majority if part is None else part.outputs[0])
+            leaves.append(majority(train) if part is None else part.outputs[0])
             rows.append(None)
             continue
         left = budget - (time.perf_counter() - t0)
         if left <= 0:
-            leaves.append(np.where(part.outputs.mean(axis=0) >= 0, 1.0, -1.0))
+            leaves.append(majority(part))
             rows.append(None)
             continue
         share = max(left / (len(todo) - todo.index(c)), 0.05)

@@ -576,8 +576,8 @@ def anchored(model: Model, dataset, count: int, seed: int = 0):
     rng = np.random.default_rng([int(seed), 0xA2C4])
     extra = rng.choice((-1.0, 1.0), size=(int(count), model.network.n_inputs))
     return Dataset(np.vstack([dataset.inputs, extra]), np.vstack([dataset.outputs, model.predict(extra)]),
-                   readout=dataset.readout, input_names=dataset.input_names,
-                   output_names=dataset.output_names, name=dataset.name)
+                   dataset.input_mode, dataset.readout, list(dataset.input_names), list(dataset.output_names),
+                   dataset.name)
 
 
 def _to_model(state: _State, model: Model) -> Model:
