@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import shutil
 import textwrap
 import sys
@@ -179,7 +180,46 @@ class ProgressView:
 RESUMED_SETTINGS = ("sigma", "beta", "gamma", "max_iter", "gapstop", "trials", "seed", "dtype", "polish")
 SOLVER_PARAMS = set(SPEC_KEYS) | {"seed", "time_limit", "backend", "dtype", "out", "polish", "all_trials",
                                   "quiet", "resume", "scheduler", "minimise", "minimise_time",
-                                  "minimise_anchors"}
+                                  "minimise_anchors", "per_output"}
+
+
+def _hidden_widths(ctx, param, value):
+    if value is None:
+        return None
+    text = value.strip()
+    if text == "0":
+        return ()
+    if not re.fullmatch(r"\d+(-\d+)*", text) or any(int(w) < 1 for w in text.split("-")):
+        raise click.BadParameter(f"{value!r}: give hidden widths like 16-16 (0: no hidden layer)")
+    return tuple(int(w) for w in text.split("-"))
+
+
+def per_output_option(f):
+    """--per-output WIDTHS for tasks learned from sampled items (btflearn.output_fit)."""
+    return click.option(
+        "--per-output", "per_output", default=None, metavar="WIDTHS", callback=_hidden_widths,
+        help="Learn each output on its own: a network with these hidden widths (skip connections; 0: one "
+             "threshold gate) over the fewest inputs that explain that output on the training items, "
+             "instead of one --arch network for all outputs.")(f)
+
+
+class PerOutputView:
+    """Progress of a per-output fit: one ProgressView per output's network."""
+
+    def __init__(self, max_iter: int, quiet: bool):
+        self.max_iter, self.quiet, self.view, self.current = max_iter, quiet, None, None
+
+    def __call__(self, output, n_outputs, support, info):
+        if output != self.current:
+            self.close()
+            self.current = output
+            self.view = ProgressView(f"out {output + 1}/{n_outputs}", self.max_iter, self.quiet)
+        if info is not None:
+            self.view(info)
+
+    def close(self):
+        if self.view is not None:
+            self.view.close()
 
 
 def resumable(f):
@@ -246,6 +286,13 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
     ctx = click.get_current_context()
     resume_cmd = f"{ctx.command_path} --resume {out or opts.get('resume')}"
     checkpoint = None
+    per_output = opts.get("per_output")
+    if per_output is not None:
+        if opts.get("resume") or opts.get("scheduler"):
+            raise click.UsageError("--per-output runs in process from the start: leave out --resume and "
+                                   "--scheduler")
+        if ctx.params.get("arch") is not None:
+            raise click.UsageError("--per-output builds each output's network itself: leave out --arch")
     if opts.get("resume"):
         out = resume_dir(out, opts)
         if opts.get("scheduler"):
@@ -259,7 +306,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
                                                          "dtype", "polish")})
     if out is not None:
         rundir.check_writable(out)  # before any work: an unwritable --out fails now, not after the run
-        if not opts.get("scheduler"):
+        if not opts.get("scheduler") and per_output is None:
             checkpoint = Path(out) / rundir.CHECKPOINT
             if checkpoint.exists() and not opts.get("resume"):
                 raise click.UsageError(f"{out} holds the checkpoint of an unfinished run: continue it with "
@@ -268,15 +315,25 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
                 rundir.save_task(out, ctx.info_name,
                                  {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
     quiet = opts.get("quiet")
-    if not quiet:
+    if not quiet and per_output is not None:
+        click.echo(f"task {dataset.name}: {dataset.n_items} items, one network per output (hidden "
+                   f"{'-'.join(map(str, per_output)) or 'none'}) over the inputs that explain it", err=True)
+    elif not quiet:
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
                    f"{net.n_edges} edges", err=True)
         if opts["backend"] in ("auto", "numba") and not numba_kernels_cached(opts["dtype"]):
             click.echo("compiling kernels (first run only, about ten seconds)", err=True)
-    view = ProgressView(dataset.name, opts["max_iter"], quiet)
+    if per_output is None:
+        view = ProgressView(dataset.name, opts["max_iter"], quiet)
+    else:
+        view = PerOutputView(opts["max_iter"], quiet)
     try:
-        result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint, resume=bool(opts.get("resume")),
-                     scheduler=opts.get("scheduler"), **fit_kwargs(opts))
+        if per_output is None:
+            result = fit(dataset, arch=net, progress=view, checkpoint=checkpoint,
+                         resume=bool(opts.get("resume")), scheduler=opts.get("scheduler"), **fit_kwargs(opts))
+        else:
+            from btflearn.output_fit import fit_outputs
+            result = fit_outputs(dataset, hidden=per_output, progress=view, **fit_kwargs(opts))
     except KeyboardInterrupt as exc:
         view.close()
         if isinstance(exc, Interrupted) and out is not None:   # the run so far, without minimising it

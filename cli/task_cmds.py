@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from .options import resolve_spec, resumable, run_task, solver_options
+from .options import per_output_option, resolve_spec, resumable, run_task, solver_options
 
 
 def task_spec(module: str, name: str = "SPEC"):
@@ -157,6 +157,7 @@ def _local_ca_network(task, spec):
 @_generalization_options(256, 10_000)
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read the fitted model back as a local rule per cell (when the neighbourhood fits the ring).")
+@per_output_option
 @solver_options(SPECS["ca"].defaults)
 @resumable
 def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, out, **opts):
@@ -182,6 +183,7 @@ def ca(rule, width, steps, radius, data_seed, n_train, n_test, recover, arch, ou
                    "'--local on' below).")
 @click.option("--recover/--no-recover", default=True, show_default=True,
               help="Read a one-step torus model back as the rule each cell implements.")
+@per_output_option
 @solver_options(LIFE_SPECS)
 @resumable
 def life(rule, shape, steps, data_seed, n_train, n_test, local, recover, arch, out, **opts):
@@ -256,6 +258,7 @@ def decoder(vectors, length, code_bits, code, mnist4, data_seed, arch, out, **op
 @click.command()
 @SPECS["logic"].decorate
 @_generalization_options(256, 9744)
+@per_output_option
 @solver_options(SPECS["logic"].defaults)
 @resumable
 def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch, out, **opts):
