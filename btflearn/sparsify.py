@@ -48,6 +48,7 @@ ANNEAL_ITERATIONS = 20000
 RESOLVE_CHUNK = 5000        # iterations per continuation
 RESOLVE_GAMMA = 1e-4        # metric rate of the continuations
 ANCHORS = 2048              # sampled data: random patterns on which the read-out's answers are kept
+CONE_INPUTS = 8             # an output that reads at most this many inputs is anchored on all their patterns
 
 # AIG-style cost of each gate kind (2-input ANDs, NOT free): what the search minimises
 COST = {"const": 0, "copy": 0, "and2": 1, "and3": 2, "and4": 3, "maj3": 4, "thr3": 4, "thr4": 6, "maj5": 12}
@@ -443,8 +444,11 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     ``anchors``: on sampled data, the minimised model must also give the read-out's answers on this many
     uniformly random input patterns (0: free wherever the items say nothing). Free minimisation found
     rule 30 exactly from a 99.75% read-out, and lost 1.1-1.7 points on the AND/OR teacher
-    (docs/minimisation.md). None (default): 0 on a complete truth table; on sampled data chosen by
-    validation (choose_anchors, half the time budget), then minimised on every item with the choice.
+    (docs/minimisation.md). Outputs that read at most CONE_INPUTS inputs are also anchored on every
+    pattern of them (``anchored``). None (default): 0 on a complete truth table; on sampled data, when
+    every output reads at most CONE_INPUTS inputs, anchored (the minimised model computes the read-out's
+    function exactly); else chosen by validation (choose_anchors, half the time budget), then minimised
+    on every item with the choice.
     """
     if getattr(model, "readout", "sign") != "sign" or dataset.readout != "sign":
         raise BtfError("sparsify needs sign readout: argmax outputs are not a Boolean circuit")
@@ -467,6 +471,8 @@ def sparsify(model: Model, dataset, time_limit: float | None = DEFAULT_TIME_LIMI
     validation = None
     if anchors is None and observability:
         anchors = 0
+    elif anchors is None and all(len(c) <= CONE_INPUTS for c in input_cones(model)):
+        anchors = ANCHORS   # every output's function is kept whole: nothing for a validation to decide
     elif anchors is None:
         _note(state, [], progress, "validating free vs anchored")
         options = dict(resolve=resolve, sigmas=sigmas, chunk=chunk, patience=patience, backend=backend,
@@ -571,13 +577,41 @@ def choose_anchors(model: Model, dataset, time_limit: float | None, seed: int = 
 
 
 def anchored(model: Model, dataset, count: int, seed: int = 0):
-    """``dataset`` and ``count`` uniformly random +-1 input patterns labelled by ``model``'s read-out."""
+    """``dataset`` and ``count`` uniformly random +-1 input patterns labelled by ``model``'s read-out, and,
+    for every output whose cone reads at most CONE_INPUTS inputs (``input_cones``), every pattern of
+    those inputs: a model that keeps its answers there computes the read-out's function on that output."""
     from .dataset import Dataset
     rng = np.random.default_rng([int(seed), 0xA2C4])
-    extra = rng.choice((-1.0, 1.0), size=(int(count), model.network.n_inputs))
+    n = model.network.n_inputs
+    extra = [rng.choice((-1.0, 1.0), size=(int(count), n))]
+    for cone in sorted({tuple(c) for c in input_cones(model) if len(c) <= CONE_INPUTS}):
+        codes = np.arange(1 << len(cone))
+        block = np.repeat(rng.choice((-1.0, 1.0), size=(1, n)), codes.size, axis=0)
+        block[:, list(cone)] = np.where((codes[:, None] >> np.arange(len(cone))) & 1, 1.0, -1.0)
+        extra.append(block)
+    extra = np.vstack(extra)
     return Dataset(np.vstack([dataset.inputs, extra]), np.vstack([dataset.outputs, model.predict(extra)]),
                    dataset.input_mode, dataset.readout, list(dataset.input_names), list(dataset.output_names),
                    dataset.name)
+
+
+def input_cones(model: Model) -> list:
+    """Per output, the inputs (0-based, sorted) with a path of nonzero weights to it."""
+    net = model.network
+    reads = [[] for _ in range(net.n_nodes)]
+    for r, s, w in zip(net.receivers.tolist(), net.senders.tolist(), model.weights.tolist()):
+        if w != 0 and s > 0:
+            reads[r].append(s)
+    cones = []
+    for out in range(net.first_output, net.n_nodes):
+        seen, stack = {out}, [out]
+        while stack:
+            for s in reads[stack.pop()]:
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        cones.append(sorted(s - 1 for s in seen if 1 <= s <= net.n_inputs))
+    return cones
 
 
 def _to_model(state: _State, model: Model) -> Model:

@@ -91,17 +91,38 @@ def test_on_sampled_data_anchors_keep_the_read_outs_answers_where_the_data_says_
 
 
 def test_by_default_free_minimisation_is_kept_where_it_does_as_well_on_held_out_items():
-    # y = x0 AND x1 over 6 inputs, 40 of the 64 patterns, written as a wide gate: the free minimisation
-    # finds AND2, right on every held-out item, so it is chosen (0 anchors) and generalizes exactly
-    x = np.where((np.arange(64)[:, None] >> np.arange(6)) & 1, 1.0, -1.0)
-    w = np.array([1.0, 1.0, 1.0, 0.05, -0.04, 0.03, 0.02])   # bias -1, then x0..x5
-    model = Model(Network.layered([6, 1]), w)
-    seen = np.random.default_rng(0).permutation(64)[:40]
+    # y = x0 AND x1 over 10 inputs (more than an output is anchored on exhaustively), 40 of the 1024
+    # patterns, written as a wide gate: the free minimisation finds AND2, right on every held-out item,
+    # so it is chosen (0 anchors) and generalizes exactly
+    import btflearn.sparsify as sp
+    assert 10 > sp.CONE_INPUTS
+    x = np.where((np.arange(1024)[:, None] >> np.arange(10)) & 1, 1.0, -1.0)
+    w = np.array([1.0, 1.0, 1.0, 0.05, -0.04, 0.03, 0.02, 0.05, -0.04, 0.03, 0.02])   # bias -1, x0..x9
+    model = Model(Network.layered([10, 1]), w)
+    seen = np.random.default_rng(0).permutation(1024)[:40]
     data = Dataset(x[seen], model.predict(x[seen]))
     small, report = sparsify(model, data, resolve=False)
     assert report.anchors == 0 and report.validation["held_out"] == 8
     assert report.validation["free_per_bit"] == 1.0 >= report.validation["anchored_per_bit"]
-    assert np.array_equal(small.predict(x), model.predict(x)) and supports(small) == {7: 3}
+    assert np.array_equal(small.predict(x), model.predict(x)) and supports(small) == {11: 3}
+
+
+def test_outputs_of_few_inputs_keep_the_read_outs_function_by_default():
+    # the same wide AND gate over 6 inputs: its output reads at most CONE_INPUTS inputs, so every
+    # pattern of them is an anchor and no validation runs; the minimised gate computes the read-out's
+    # function on all 64 patterns (40 seen), and still drops what it can (the 0.02 edge decides nothing)
+    import btflearn.sparsify as sp
+    x = np.where((np.arange(64)[:, None] >> np.arange(6)) & 1, 1.0, -1.0)
+    model = Model(Network.layered([6, 1]), np.array([1.0, 1.0, 1.0, 0.05, -0.04, 0.03, 0.02]))
+    assert sp.input_cones(model) == [[0, 1, 2, 3, 4, 5]]
+    seen = np.random.default_rng(0).permutation(64)[:40]
+    data = Dataset(x[seen], model.predict(x[seen]))
+    small, report = sparsify(model, data, resolve=False)
+    assert report.anchors == sp.ANCHORS and report.validation is None
+    assert np.array_equal(small.predict(x), model.predict(x))
+    assert report.edges_after < report.edges_before
+    # a zero weight is no path: the cone of a node that ignores an input leaves it out
+    assert sp.input_cones(Model(Network.layered([3, 1]), np.array([1.0, 1.0, 0.0, 1.0]))) == [[0, 2]]
 
 
 def test_the_anchored_minimisation_is_chosen_when_free_does_worse_on_held_out_items(monkeypatch):
