@@ -104,8 +104,10 @@ def solver_options(specs=None, writes_circuit: bool = True):
                              help="Sampled data only: the minimised model also keeps the read-out's answers on "
                                   "N random input patterns, so it generalizes as the read-out does; 0: free "
                                   "wherever the training items say nothing (sparser; on unseen items better "
-                                  "or worse). Default: free or 2048, whichever does better on a held-out "
-                                  "fifth of the items."),
+                                  "or worse); an output that reads at most 8 inputs is also kept on all their "
+                                  "patterns. Default: 2048 when every output reads at most 8 inputs (the "
+                                  "read-out's function is kept), else free or 2048, whichever does better on "
+                                  "a held-out fifth of the items."),
             ]
         for opt in reversed(opts):
             f = opt(f)
