@@ -83,6 +83,20 @@ def test_fit_outputs_learns_each_output_over_its_support():
     assert read == {1, 3, 5, 7, 10}     # inputs are nodes 1..12; the constant output reads none
 
 
+def test_minimising_a_per_output_model_keeps_its_function():
+    # every output reads at most 3 inputs, so by default all their patterns are anchors: the minimised
+    # model reads no new input and answers as the read-out does on all 4096 patterns, not just the items
+    from btflearn.sparsify import input_cones, sparsify
+    data = sparse_task(200)
+    model = fit_outputs(data, hidden=(4,), sigma=3.0, beta=0.3, gamma=1e-3, max_iter=5000, trials=4,
+                        seed=0).model
+    small, report = sparsify(model, data, time_limit=10, seed=0)
+    assert report.validation is None and report.edges_after < report.edges_before
+    assert all(set(after) <= set(before) for before, after in zip(input_cones(model), input_cones(small)))
+    x = all_patterns(12)
+    assert np.array_equal(small.predict(x), model.predict(x))
+
+
 def test_join_outputs_checks_its_parts():
     part = Model(Network.layered([2, 1]), np.array([0.0, 1.0, 1.0]))
     with pytest.raises(BtfError, match="needs 3 inputs"):
