@@ -216,6 +216,8 @@ class PerOutputView:
             self.close()
             self.current = output
             self.view = ProgressView(f"out {output + 1}/{n_outputs}", self.max_iter, self.quiet)
+            if not self.quiet and self.view.progress is None:   # a log: say whose lines follow
+                click.echo(f"output {output + 1} of {n_outputs}: {len(support)} inputs", err=True)
         if info is not None:
             self.view(info)
 

@@ -121,13 +121,14 @@ def test_solve_logic_per_output_writes_the_joined_model(tmp_path):
     out = tmp_path / "run"
     r = CliRunner().invoke(cli, ["solve", "logic", "--layers", "2", "--width", "8", "--n-train", "128",
                                  "--n-test", "500", "--per-output", "8", "--max-iter", "5000", "--trials", "2",
-                                 "--quiet", "--no-minimise", "--out", str(out)])
+                                 "--no-minimise", "--out", str(out)])
     assert r.exit_code == 0, r.output
     result = json.loads((out / "result.json").read_text())
     assert result["solved"] and result["train_exact"] == 1.0
     assert len(result["hyperparameters"]["supports"]) == 8
     assert result["hyperparameters"]["per_output"] == [8]
     assert "test accuracy" in r.output
+    assert "one network per output (hidden 8)" in r.output and "output 8 of 8: " in r.output   # a log says which
 
 
 @pytest.mark.parametrize("args, message", [
