@@ -6,10 +6,11 @@ inputs that separates every pair of items with different outputs is then, as a r
 support, and a network over those inputs alone generalizes where one over all of them has to find them
 first (the AND/OR teacher, docs/results.md). The fewest inputs that explain the items is Occam's choice.
 
-Forward selection as a beam search (the sets that leave the fewest conflicting pairs: items in the same
-cell of the chosen inputs' table with different outputs; BEAM of them kept at each size), then backward elimination (an input is dropped when
-the others are consistent without it), then two inputs traded for one while the items stay consistent,
-so no input of the result can be left out and no two can be merged into one.
+Forward selection as a beam search (the sets that leave the fewest conflicting pairs: items in the
+same cell of the chosen inputs' table with different outputs; BEAM of them kept at each size), then
+backward elimination (an input is dropped when the others are consistent without it), then two inputs
+traded for one while the items stay consistent (on supports of up to SHRINK_MAX inputs): no input of
+the result can be left out and, on small supports, no two can be replaced by one.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from .errors import BtfError
 
-BEAM = 16   # partial input sets kept at each size of the forward search
+BEAM = 16        # partial input sets kept at each size of the forward search
+SHRINK_MAX = 12  # largest support the two-for-one trades are tried on (their cost grows as size^3 x inputs)
 
 
 def _bits(values) -> np.ndarray:
@@ -84,7 +86,7 @@ def _backward(x, y, chosen) -> list:
 def _shrink(x, y, chosen) -> list:
     """Two inputs replaced by one other while that stays consistent (greedy choices made early can
     cost an input later), each time followed by backward elimination."""
-    improved = True
+    improved = len(chosen) <= SHRINK_MAX
     while improved and len(chosen) >= 2:
         improved = False
         for a in range(len(chosen)):
