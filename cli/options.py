@@ -320,8 +320,9 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
                                  {k: v for k, v in ctx.params.items() if k not in SOLVER_PARAMS})
     quiet = opts.get("quiet")
     if not quiet and per_output is not None:
-        click.echo(f"task {dataset.name}: {dataset.n_items} items, one network per output (hidden "
-                   f"{'-'.join(map(str, per_output)) or 'none'}) over the inputs that explain it", err=True)
+        click.echo(textwrap.fill(f"task {dataset.name}: {dataset.n_items} items, one network per output "
+                                 f"(hidden {'-'.join(map(str, per_output)) or 'none'}) over the inputs that "
+                                 f"explain it", 79, subsequent_indent="  ", break_long_words=False), err=True)
     elif not quiet:
         click.echo(f"task {dataset.name}: {dataset.n_items} items, {net.arch or 'network'}: {net.n_nodes} nodes, "
                    f"{net.n_edges} edges", err=True)

@@ -6,6 +6,7 @@ task module owns, so --help shows what runs).
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import click
@@ -265,7 +266,8 @@ def logic(kind, layers, width, p, teacher_seed, data_seed, n_train, n_test, arch
     """Logic-network inference: learn a random layered teacher circuit from random input/output pairs."""
     teacher, pool, default_arch = build_logic(kind, layers, width, p, teacher_seed, data_seed, n_train + n_test)
     train, test = _split(pool, n_train, n_test)
-    click.echo(f"teacher: {teacher!r}, nodes {teacher.counts()}", err=True)
+    click.echo(textwrap.fill(f"teacher: {teacher!r}, nodes {teacher.counts()}", 79, subsequent_indent="  ",
+                             break_long_words=False), err=True)
     result, _ = run_task(train, test, arch or default_arch, opts, out, require_exact=False)
     if not result.solved:
         raise click.ClickException("not solved: the model does not reproduce every training item")
