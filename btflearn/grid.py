@@ -243,7 +243,9 @@ def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = No
               baseline: str | None = None, baseline_options: dict | None = None, progress=None,
               task: str | None = None, scheduler=None) -> SweepResult:
     """For every N in ``ns`` and seed in ``seeds``: train on ``pool.split(N)[0]`` (the first N items) and
-    test on the rest. ``fit_options`` go to ``btflearn.fit`` (its ``seed`` is set to each seed);
+    test on the rest. ``fit_options`` go to ``btflearn.fit`` (its ``seed`` is set to each seed; with
+    ``per_output``, hidden widths, to ``btflearn.output_fit.fit_outputs``: ``arch`` then shapes only the
+    baseline);
     ``baseline`` ("adamw" or None) adds a gradient-trained MLP of the same widths on the same split.
     ``progress(message)`` is called before each run (as each point finishes with a scheduler).
     ``scheduler`` (``"local:N"``, ``"tcp://host:8786"``, a distributed.Client; see btflearn.distributed)
@@ -265,6 +267,8 @@ def run_sweep(pool: Dataset, arch, ns, seeds=(0,), fit_options: dict | None = No
     settings = {"ns": ns, "seeds": seeds, "pool": pool.n_items, "fit": plain(fit_options),
                 "baseline": baseline, "baseline_options": plain(baseline_options or {})}
     arch_name = arch if isinstance(arch, str) else getattr(arch, "arch", str(arch))
+    if fit_options.get("per_output") is not None:
+        arch_name = "per-output " + ("-".join(map(str, fit_options["per_output"])) or "0")
     return SweepResult(task or pool.name, str(arch_name), rows, settings)
 
 
@@ -276,9 +280,15 @@ def sweep_point(pool: Dataset, arch, n: int, seed: int, fit_options: dict, basel
 
     train, test = pool.split(n)
     rows = []
-    warm_up(train, dict(fit_options, arch=arch))
+    options = dict(fit_options)
+    per_output = options.pop("per_output", None)
+    warm_up(train, dict(options, arch=arch))
     t0 = time.perf_counter()
-    res = fit(train, arch=arch, seed=seed, **fit_options)
+    if per_output is None:
+        res = fit(train, arch=arch, seed=seed, **options)
+    else:   # one network per output over its consistent support (btflearn.output_fit)
+        from .output_fit import fit_outputs
+        res = fit_outputs(train, hidden=per_output, seed=seed, **options)
     seconds = time.perf_counter() - t0
     tr = res.model.accuracy(train) if train.input_mode == "data" else (res.per_bit, res.exact)
     te = res.model.accuracy(test) if test is not None else (None, None)

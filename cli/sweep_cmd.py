@@ -11,7 +11,7 @@ import textwrap
 
 import click
 
-from .options import fit_kwargs, solver_options
+from .options import fit_kwargs, per_output_option, solver_options
 from .task_cmds import BUILDERS, SPECS
 
 
@@ -64,6 +64,10 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
             click.echo(msg if scheduler else f"running {msg}", err=True)
 
     kw = fit_kwargs(opts)
+    if opts.get("per_output") is not None:
+        if click.get_current_context().params.get("arch") is not None:
+            raise click.UsageError("--per-output builds each output's network itself: leave out --arch")
+        kw["per_output"] = opts["per_output"]
     result = run_sweep(pool, arch, parse_int_list(ns, "--n"), seed_list, kw, baseline,
                        dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name,
                        scheduler=scheduler)
@@ -86,6 +90,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
 @sweep.command("ca")
 @SPECS["ca"].decorate
 @_sweep_options("64,128,256", 10_256)
+@per_output_option
 @solver_options(SPECS["ca"].defaults, writes_circuit=False)
 def sweep_ca(rule, width, steps, radius, data_seed, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
              plot_path, as_json, arch, out, **opts):
@@ -98,6 +103,7 @@ def sweep_ca(rule, width, steps, radius, data_seed, ns, seeds, pool, baseline, b
 @sweep.command("life")
 @SPECS["life"].decorate
 @_sweep_options("128,256,512", 10_512)
+@per_output_option
 @solver_options(SPECS["life"].defaults, writes_circuit=False)
 def sweep_life(rule, shape, steps, data_seed, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
                plot_path, as_json, arch, out, **opts):
@@ -110,6 +116,7 @@ def sweep_life(rule, shape, steps, data_seed, ns, seeds, pool, baseline, baselin
 @sweep.command("logic")
 @SPECS["logic"].decorate
 @_sweep_options("64,128,256,512", 10_000)
+@per_output_option
 @solver_options(SPECS["logic"].defaults, writes_circuit=False)
 def sweep_logic(kind, layers, width, p, teacher_seed, data_seed, ns, seeds, pool, baseline, baseline_steps,
                 baseline_lr, plot_path, as_json, arch, out, **opts):

@@ -139,3 +139,14 @@ def test_solve_logic_per_output_writes_the_joined_model(tmp_path):
 def test_per_output_option_errors(args, message):
     r = CliRunner().invoke(cli, ["solve", "logic", "--layers", "2", "--width", "8", "--n-train", "32", *args])
     assert r.exit_code == 2 and message in r.output, r.output
+
+
+def test_sweep_logic_per_output_tabulates_each_n():
+    r = CliRunner().invoke(cli, ["sweep", "logic", "--layers", "2", "--width", "8", "--n", "48,96", "--seeds", "0",
+                                 "--per-output", "8", "--max-iter", "3000", "--trials", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output[r.output.index("{"):])
+    assert doc["arch"] == "per-output 8" and [row["n_train"] for row in doc["rows"]] == [48, 96]
+    assert all(row["train_per_bit"] > 0.9 for row in doc["rows"])
+    r = CliRunner().invoke(cli, ["sweep", "logic", "--n", "48", "--per-output", "8", "--arch", "32-32"])
+    assert r.exit_code == 2 and "leave out --arch" in r.output
