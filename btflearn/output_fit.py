@@ -28,10 +28,10 @@ def output_dataset(dataset: Dataset, output: int, inputs) -> Dataset:
     x = dataset.inputs[:, inputs]
     _, first = np.unique(x, axis=0, return_index=True)
     first = np.sort(first)
-    names = [dataset.input_names[j] for j in inputs] if dataset.input_names else None
-    onames = [dataset.output_names[output]] if dataset.output_names else None
-    return Dataset(x[first], dataset.outputs[first][:, [output]], input_names=names, output_names=onames,
-                   name=f"{dataset.name}:{onames[0] if onames else output}")
+    name = dataset.output_names[output]
+    return Dataset(x[first], dataset.outputs[first][:, [output]],
+                   input_names=[dataset.input_names[j] for j in inputs], output_names=[name],
+                   name=f"{dataset.name}:{name}")
 
 
 def fit_outputs(dataset: Dataset, hidden=(8, 8), progress=None, **fit_kwargs):
@@ -42,7 +42,7 @@ def fit_outputs(dataset: Dataset, hidden=(8, 8), progress=None, **fit_kwargs):
     support, fit's progress dict or None before it starts). Returns a FitResult whose model is the joined
     one (solved when every output's network is), with the outputs' trials in ``trials``."""
     from .solver import fit
-    from .trials import FitResult
+    from .trials import joined_result
     if "arch" in fit_kwargs:
         raise BtfError("fit_outputs builds each output's network itself: give hidden widths, not arch")
     if dataset.readout != "sign" or not np.all(np.isin(dataset.inputs, (-1.0, 1.0))):
@@ -72,18 +72,11 @@ def fit_outputs(dataset: Dataset, hidden=(8, 8), progress=None, **fit_kwargs):
         results.append(result)
         parts.append((support, result.model))
         solved = solved and result.solved
-    model = join_outputs(parts, dataset.n_inputs, list(dataset.input_names or []) or None,
-                         list(dataset.output_names or []) or None, name=dataset.name)
-    per_bit, exact = model.accuracy(dataset)
-    if solved and exact != 1.0:
-        raise BtfError("internal error: the joined model is wrong on an item its outputs' networks solve")
-    hyper = dict(results[0].hyperparameters if results else {}, per_output=list(hidden),
-                 supports=[[int(j) for j in s] for s, _ in parts])
-    iterations = sum(r.iterations for r in results)
-    model = Model(model.network, model.weights, model.input_names, model.output_names, name=dataset.name,
-                  hyperparameters=hyper, seed=fit_kwargs.get("seed"), iterations=iterations)
-    return FitResult(solved and exact == 1.0, model, [t for r in results for t in r.trials], iterations,
-                     time.perf_counter() - t0, per_bit, exact, hyper, results[0].backend if results else "none")
+    model = join_outputs(parts, dataset.n_inputs, list(dataset.input_names), list(dataset.output_names),
+                         dataset.name)
+    return joined_result(model, dataset, results, solved, time.perf_counter() - t0, fit_kwargs.get("seed"),
+                         sum(r.iterations for r in results), per_output=list(hidden),
+                         supports=[[int(j) for j in s] for s, _ in parts])
 
 
 def join_outputs(parts: list, n_inputs: int, input_names=None, output_names=None, name: str = "outputs") -> Model:

@@ -29,9 +29,9 @@ def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = Fals
     ``progress``: called with (cofactor, number of cofactors, fit's progress dict). Returns a FitResult
     whose model is the joined one (solved when every cofactor is), with the cofactors' results in
     ``trials`` and their iterations added up."""
-    from .model import Model, load_model
+    from .model import load_model
     from .solver import fit
-    from .trials import FitResult
+    from .trials import joined_result
     names = [j for j in select if isinstance(j, str) and j not in dataset.input_names]
     if names:
         raise BtfError(f"no input named {names[0]!r}; the inputs are {', '.join(dataset.input_names)}")
@@ -69,13 +69,6 @@ def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = Fals
             result.model.save(done)
     model = join_cofactors(leaves, select, dataset.n_inputs, dataset.n_outputs, list(dataset.input_names),
                            list(dataset.output_names), name=dataset.name)
-    per_bit, exact = model.accuracy(dataset)
-    if solved and exact != 1.0:
-        raise BtfError("internal error: the joined model is wrong on a fact its cofactor networks solve")
-    hyper = dict(results[0].hyperparameters if results else {},
-                 split=[dataset.input_names[j] for j in select])
-    iterations = earlier + sum(r.iterations for r in results)
-    model = Model(model.network, model.weights, model.input_names, model.output_names, name=dataset.name,
-                  hyperparameters=hyper, seed=fit_kwargs.get("seed"), iterations=iterations)
-    return FitResult(solved and exact == 1.0, model, [t for r in results for t in r.trials], iterations,
-                     time.perf_counter() - t0, per_bit, exact, hyper, results[0].backend if results else "none")
+    return joined_result(model, dataset, results, solved, time.perf_counter() - t0, fit_kwargs.get("seed"),
+                         earlier + sum(r.iterations for r in results),
+                         split=[dataset.input_names[j] for j in select])

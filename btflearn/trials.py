@@ -87,3 +87,19 @@ def assemble(problem, results: list, trials: int, seed: int, seconds: float, bac
     ordered = sorted(results, key=lambda r: r.trial)
     return FitResult(any(r.solved for r in results), model, ordered, best.iterations, seconds, best.per_bit,
                      best.exact, hyper, backend, best.codes, **where)
+
+
+def joined_result(model, dataset, results: list, solved: bool, seconds: float, seed, iterations: int,
+                  **hyper) -> FitResult:
+    """The FitResult of a model joined from several fits (btflearn.split_fit, btflearn.output_fit):
+    solved when every part was and the joined model reproduces ``dataset``; the parts' trials in
+    ``trials``, ``hyper`` added to the first part's hyperparameters."""
+    from .model import Model
+    per_bit, exact = model.accuracy(dataset)
+    if solved and exact != 1.0:
+        raise BtfError("internal error: the joined model is wrong on an item its parts' networks solve")
+    hyper = dict(results[0].hyperparameters if results else {}, **hyper)
+    model = Model(model.network, model.weights, model.input_names, model.output_names, name=dataset.name,
+                  hyperparameters=hyper, seed=seed, iterations=iterations)
+    return FitResult(solved and exact == 1.0, model, [t for r in results for t in r.trials], iterations, seconds,
+                     per_bit, exact, hyper, results[0].backend if results else "none")
