@@ -580,14 +580,14 @@ def anchored(model: Model, dataset, count: int, seed: int = 0):
     """``dataset`` and ``count`` uniformly random +-1 input patterns labelled by ``model``'s read-out, and,
     for every output whose cone reads at most CONE_INPUTS inputs (``input_cones``), every pattern of
     those inputs: a model that keeps its answers there computes the read-out's function on that output."""
+    from .circuits.simulate import all_patterns
     from .dataset import Dataset
     rng = np.random.default_rng([int(seed), 0xA2C4])
     n = model.network.n_inputs
     extra = [rng.choice((-1.0, 1.0), size=(int(count), n))]
     for cone in sorted({tuple(c) for c in input_cones(model) if len(c) <= CONE_INPUTS}):
-        codes = np.arange(1 << len(cone))
-        block = np.repeat(rng.choice((-1.0, 1.0), size=(1, n)), codes.size, axis=0)
-        block[:, list(cone)] = np.where((codes[:, None] >> np.arange(len(cone))) & 1, 1.0, -1.0)
+        block = np.repeat(rng.choice((-1.0, 1.0), size=(1, n)), 1 << len(cone), axis=0)
+        block[:, list(cone)] = np.where(all_patterns(len(cone)), 1.0, -1.0)
         extra.append(block)
     extra = np.vstack(extra)
     return Dataset(np.vstack([dataset.inputs, extra]), np.vstack([dataset.outputs, model.predict(extra)]),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from btflearn.circuits.simulate import all_patterns as all_bits
 from btflearn.cli.main import cli
 from btflearn.dataset import Dataset
 from btflearn.errors import BtfError
@@ -26,8 +27,7 @@ def sparse_task(n_items, seed=0, n_inputs=12):
 
 
 def all_patterns(n):
-    codes = np.arange(1 << n)
-    return np.where((codes[:, None] >> np.arange(n)) & 1, 1.0, -1.0)
+    return np.where(all_bits(n), 1.0, -1.0)
 
 
 def consistent(x, y, inputs):
