@@ -14,6 +14,8 @@ the result can be left out and, on small supports, no two can be replaced by one
 """
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 
 from .errors import BtfError
@@ -51,8 +53,9 @@ def consistent_support(inputs, output) -> list[int]:
     if x.ndim != 2 or y.shape != (x.shape[0],):
         raise BtfError(f"consistent_support needs (N, n) inputs and (N,) outputs, got {x.shape} and {y.shape}")
     y = y.astype(np.float64)
-    if _conflicts(_cells(x, range(x.shape[1])), y):
-        a, b = _first_conflict(_cells(x, range(x.shape[1])), y)
+    every = _cells(x, range(x.shape[1]))
+    if _conflicts(every, y):
+        a, b = _first_conflict(every, y)
         raise BtfError(f"items {a} and {b} have the same inputs and different outputs: no set of inputs "
                        f"explains them")
     beam = [((), np.zeros(x.shape[0], dtype=np.int64))]   # (inputs chosen, cells of their table)
@@ -86,21 +89,19 @@ def _backward(x, y, chosen) -> list:
 def _shrink(x, y, chosen) -> list:
     """Two inputs replaced by one other while that stays consistent (greedy choices made early can
     cost an input later), each time followed by backward elimination."""
-    improved = len(chosen) <= SHRINK_MAX
-    while improved and len(chosen) >= 2:
-        improved = False
-        for a in range(len(chosen)):
-            for b in range(a + 1, len(chosen)):
-                rest = [k for i, k in enumerate(chosen) if i not in (a, b)]
-                for j in range(x.shape[1]):
-                    if j not in chosen and _consistent(x, y, rest + [j]):
-                        chosen, improved = _backward(x, y, rest + [j]), True
-                        break
-                if improved:
-                    break
-            if improved:
-                break
+    while 2 <= len(chosen) <= SHRINK_MAX:
+        trade = next((t for t in _trades(chosen, x.shape[1]) if _consistent(x, y, t)), None)
+        if trade is None:
+            break
+        chosen = _backward(x, y, trade)
     return chosen
+
+
+def _trades(chosen, n_inputs: int):
+    """The sets ``chosen`` minus two of its inputs plus one other input, in a fixed order."""
+    for a, b in combinations(range(len(chosen)), 2):
+        rest = [k for i, k in enumerate(chosen) if i not in (a, b)]
+        yield from (rest + [j] for j in range(n_inputs) if j not in chosen)
 
 
 def _first_conflict(cells: np.ndarray, y: np.ndarray) -> tuple[int, int]:
