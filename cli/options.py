@@ -196,6 +196,12 @@ def _hidden_widths(ctx, param, value):
     return tuple(int(w) for w in text.split("-"))
 
 
+def check_per_output_alone():
+    """--per-output replaces --arch: both given is a usage error."""
+    if click.get_current_context().params.get("arch") is not None:
+        raise click.UsageError("--per-output builds each output's network itself: leave out --arch")
+
+
 def per_output_option(f):
     """--per-output WIDTHS for tasks learned from sampled items (btflearn.output_fit)."""
     return click.option(
@@ -295,8 +301,7 @@ def run_task(dataset, test_dataset, arch, opts: dict, out, require_exact: bool =
         if opts.get("resume") or opts.get("scheduler"):
             raise click.UsageError("--per-output runs in process from the start: leave out --resume and "
                                    "--scheduler")
-        if ctx.params.get("arch") is not None:
-            raise click.UsageError("--per-output builds each output's network itself: leave out --arch")
+        check_per_output_alone()
     if opts.get("resume"):
         out = resume_dir(out, opts)
         if opts.get("scheduler"):

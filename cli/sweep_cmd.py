@@ -11,7 +11,7 @@ import textwrap
 
 import click
 
-from .options import fit_kwargs, per_output_option, solver_options
+from .options import check_per_output_alone, fit_kwargs, per_output_option, solver_options
 from .task_cmds import BUILDERS, SPECS
 
 
@@ -65,8 +65,7 @@ def _run(task_name, pool, arch, ns, seeds, baseline, baseline_steps, baseline_lr
 
     kw = fit_kwargs(opts)
     if opts.get("per_output") is not None:
-        if click.get_current_context().params.get("arch") is not None:
-            raise click.UsageError("--per-output builds each output's network itself: leave out --arch")
+        check_per_output_alone()
         kw["per_output"] = opts["per_output"]
     result = run_sweep(pool, arch, parse_int_list(ns, "--n"), seed_list, kw, baseline,
                        dict(steps=baseline_steps, lr=baseline_lr), progress=progress, task=task_name,
