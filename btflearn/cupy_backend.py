@@ -36,14 +36,15 @@ def cuda_source_dir() -> Path:
     return Path(kernels.__file__).resolve().parent / "cuda"
 
 
-def kernel_source() -> str:
-    """rrr_kernels.cu with btf_math.cuh inlined: one self-contained string for NVRTC (no include path)."""
+def kernel_source(name: str = "rrr_kernels.cu") -> str:
+    """A .cu file of kernels/cuda (default rrr_kernels.cu) with btf_math.cuh inlined: one self-contained
+    string for NVRTC (no include path)."""
     folder = cuda_source_dir()
     header = (folder / "btf_math.cuh").read_text()
-    source = (folder / "rrr_kernels.cu").read_text()
+    source = (folder / name).read_text()
     include = '#include "btf_math.cuh"'
     if include not in source:
-        raise BtfError(f"{folder / 'rrr_kernels.cu'} does not include btf_math.cuh")
+        raise BtfError(f"{folder / name} does not include btf_math.cuh")
     return source.replace(include, header, 1)
 
 

@@ -5,6 +5,8 @@
 // serially. The trial layout (one block per trial, barriers between passes) runs with one thread per
 // block, where the barriers are no-ops and the per-thread loops cover every index.
 //
+// projection_kernels.cu (single projections over a batch of cases) is built the same way.
+//
 // Build: c++ -O2 -std=c++11 -shared -fPIC -ffp-contract=off -Wall -Werror cpu_harness.cpp -o harness.so
 #include <stddef.h>
 
@@ -13,6 +15,7 @@ static btf_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __global__
 
 #include "rrr_kernels.cu"
+#include "projection_kernels.cu"
 
 #define BTF_CPU_LAUNCH(name)                                                                \
     extern "C" void cpu_##name(unsigned int grid, unsigned int block, BTF_KERNEL_PARAMS)    \
@@ -29,6 +32,18 @@ BTF_CPU_LAUNCH(btf_node_concur_kernel)
 BTF_CPU_LAUNCH(btf_weight_update_kernel)
 BTF_CPU_LAUNCH(btf_close_kernel)
 BTF_CPU_LAUNCH(btf_flush_kernel)
+
+#define BTF_CPU_CASES(name)                                                                 \
+    extern "C" void cpu_##name(unsigned int grid, unsigned int block, BTF_CASE_PARAMS)      \
+    {                                                                                       \
+        gridDim.x = grid; gridDim.y = gridDim.z = 1;                                        \
+        blockDim.x = block; blockDim.y = blockDim.z = 1;                                    \
+        for (blockIdx.x = 0; blockIdx.x < grid; ++blockIdx.x)                               \
+            for (threadIdx.x = 0; threadIdx.x < block; ++threadIdx.x) name(BTF_CASE_ARGS);  \
+    }
+
+BTF_CPU_CASES(btf_bilinear_cases_kernel)
+BTF_CPU_CASES(btf_trio_cases_kernel)
 
 // One block per trial: threads of a block synchronise, so the serial emulation runs one thread.
 extern "C" void cpu_btf_trial_kernel(unsigned int grid, unsigned int block, BTF_KERNEL_PARAMS)
