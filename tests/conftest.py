@@ -82,6 +82,17 @@ def circ_trained_2x2():
     return {seed: circ_trained_model(seed) for seed in CIRC_TRAINED_2X2}
 
 
+# -- the CPU build of the CUDA kernels (tests/cuda_harness.py) ------------------------------------------
+@pytest.fixture(scope="session")
+def cuda_cpu_lib(tmp_path_factory):
+    """kernels/cuda/cpu_harness.cpp compiled once per session and loaded with ctypes."""
+    from cuda_harness import build_cpu_lib
+    lib = build_cpu_lib(tmp_path_factory.mktemp("btf_cuda_cpu"))
+    if lib is None:
+        pytest.skip("no C++ compiler (c++, g++, clang++ or $CXX) to build the CPU harness of the CUDA kernels")
+    return lib
+
+
 # -- external EDA tools ---------------------------------------------------------------------------------
 # ``@pytest.mark.needs_tool("yosys")`` / ``("abc")``: without the tool the test is skipped on a developer
 # machine but fails under CI (CI=true), where a skipped equivalence proof must not pass as green.

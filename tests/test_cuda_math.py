@@ -1,4 +1,5 @@
-"""The GPU kernels' maths, checked without a GPU.
+"""The GPU kernels' maths, checked without a GPU (tests/test_cuda_device.py runs the same comparisons
+on a GPU where there is one).
 
 kernels/cuda/cpu_harness.cpp includes rrr_kernels.cu (and through it btf_math.cuh) with the CUDA
 built-ins emulated, so the host C++ compiler builds the exact kernel source the GPU runs. Here it is
@@ -9,7 +10,6 @@ those CPU kernels then drives btflearn.cupy_backend.CupyBackend through make_bac
 restarted slots, downloads, launch arguments). nvcc, when on PATH, compiles the CUDA source with
 warnings as errors.
 """
-import ctypes
 import os
 import re
 import shutil
@@ -21,105 +21,23 @@ import numpy as np
 import pytest
 
 from btflearn import fit, parse_arch
-from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, SolverState,
-                               cupy_available, make_backend)
-from btflearn.cupy_backend import KERNELS, CupyBackend, cuda_source_dir, kernel_source
+from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, cupy_available,
+                               make_backend)
+from btflearn.cupy_backend import CupyBackend, kernel_source
 from btflearn.errors import BtfError
 from btflearn.kernels import reference as ref
 from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
 from btflearn.tasks import multiplier, random_decoder
-
-CUDA = cuda_source_dir()
-
-
-def _compiler():
-    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-# ----------------------------------------------------------------------------------- the CPU build
-P, I64, F64 = "p", "i", "d"
-# BTF_KERNEL_PARAMS of rrr_kernels.cu: (kind, dtype of the array) for the 23 pointers, then scalars
-KERNEL_SIGNATURE = ([(P, np.float64)] * 10 + [(P, np.int64)] * 4 + [(P, np.float64)] + [(P, np.int64)]
-                    + [(P, np.float64)] * 2 + [(P, np.int64)] * 2
-                    + [(P, np.float64)] * 3 + [(I64, None)] * 9 + [(F64, None)] * 2 + [(I64, None)])
-CTYPE = {P: ctypes.c_void_p, I64: ctypes.c_longlong, F64: ctypes.c_double}
+from cuda_harness import (CUDA, bilinear_cases, cpu_bilinear, cpu_trio, fake_cupy, kernel_args, start_state,
+                          trio_cases, trio_cost)
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
-    cxx = _compiler()
-    if cxx is None:
-        pytest.skip("no C++ compiler (c++, g++, clang++ or $CXX) to build the CPU harness of the CUDA kernels")
-    out = tmp_path_factory.mktemp("btf_cuda_cpu") / "btf_cuda_cpu.so"
-    cmd = [cxx, "-O2", "-std=c++11", "-shared", "-fPIC", "-ffp-contract=off", "-Wall", "-Wextra", "-Werror",
-           str(CUDA / "cpu_harness.cpp"), "-o", str(out)]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0 and not res.stderr.strip(), res.stderr
-    so = ctypes.CDLL(str(out))
-    dp = ctypes.POINTER(ctypes.c_double)
-    so.btf_cpu_bilinear.restype = ctypes.c_double
-    so.btf_cpu_bilinear.argtypes = [dp, dp, ctypes.c_longlong, ctypes.c_double, dp, dp]
-    so.btf_cpu_trio.restype = ctypes.c_double
-    so.btf_cpu_trio.argtypes = [dp, dp, ctypes.c_longlong, ctypes.c_double, ctypes.c_double, dp, dp]
-    params = [CTYPE[kind] for kind, _ in KERNEL_SIGNATURE]
-    so.btf_cpu_rrr_run.restype = None
-    so.btf_cpu_rrr_run.argtypes = [ctypes.c_int] + params
-    for name in KERNELS:
-        fn = getattr(so, "cpu_" + name)
-        fn.restype = None
-        fn.argtypes = [ctypes.c_uint, ctypes.c_uint] + params
-    return so
-
-
-def _ptr(a):
-    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
-
-
-def cpu_bilinear(lib, w, x, c):
-    w, x = np.ascontiguousarray(w, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64)
-    wo, xo = np.empty_like(w), np.empty_like(x)
-    cost = lib.btf_cpu_bilinear(_ptr(w), _ptr(x), len(w), float(c), _ptr(wo), _ptr(xo))
-    return wo, xo, cost
-
-
-def cpu_trio(lib, w, x, y, delta):
-    w, x = np.ascontiguousarray(w, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64)
-    wo, xo = np.empty_like(w), np.empty_like(x)
-    yo = lib.btf_cpu_trio(_ptr(w), _ptr(x), len(w), float(y), float(delta), _ptr(wo), _ptr(xo))
-    return wo, xo, yo
-
-
-def _kernel_args(args):
-    """ctypes values for BTF_KERNEL_PARAMS, checking kinds, dtypes and contiguity as the GPU needs them."""
-    assert len(args) == len(KERNEL_SIGNATURE), f"{len(args)} kernel arguments, expected {len(KERNEL_SIGNATURE)}"
-    out = []
-    for k, (a, (kind, dtype)) in enumerate(zip(args, KERNEL_SIGNATURE)):
-        if kind == P:
-            assert isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous, (k, type(a))
-            out.append(a.ctypes.data)
-        elif kind == I64:
-            assert isinstance(a, np.int64), (k, type(a))
-            out.append(int(a))
-        else:
-            assert isinstance(a, np.float64), (k, type(a))
-            out.append(float(a))
-    return out
+def lib(cuda_cpu_lib):
+    return cuda_cpu_lib
 
 
 # ------------------------------------------------------------------------------------------ cases
-def degenerate_pairs(rng, m):
-    """(w, x) pairs where the projection's special cases live: on the pole/axes (w = +-x, zeros),
-    tiny vectors, a pole vector that is zero up to rounding."""
-    v = rng.normal(size=m)
-    z = np.zeros(m)
-    e0 = np.eye(m)[0]
-    return [(v, v.copy()), (v, -v), (z, z.copy()), (z, v), (v, z.copy()), (v * 1e-20, -v * 1e-20),
-            (v, -v + 1e-16 * rng.normal(size=m)), (e0, e0.copy()), (e0, -e0), (e0, np.roll(e0, 1))]
-
-
 def test_constants_and_status_codes_match_the_reference():
     text = (CUDA / "btf_math.cuh").read_text()
     define = lambda name: float(re.search(rf"#define {name} (\S+)", text).group(1))  # noqa: E731
@@ -143,17 +61,7 @@ def test_header_is_plain_c99_too(tmp_path):
 
 
 def test_bilinear_equals_reference_on_random_and_degenerate_inputs(lib):
-    rng = np.random.default_rng(11)
-    cases = []
-    for _ in range(300):
-        m = int(rng.integers(1, 8))
-        cases.append((rng.normal(size=m) * rng.choice([1e-3, 0.1, 1, 5]), rng.normal(size=m),
-                      float(rng.normal() * 3)))
-    for m in (1, 2, 5):
-        for w, x in degenerate_pairs(rng, m):
-            for c in (-2.0, -0.1, 0.0, 0.1, 2.0, float(w @ x)):   # last: the level already met
-                cases.append((w, x, c))
-    cases.append((np.array([1.0, 0.0]), np.array([-1.0, 0.0]), 1.0))  # unreachable level (limit point)
+    cases = bilinear_cases(np.random.default_rng(11))
     for w, x, c in cases:
         wr, xr = ref.bilinear_project(w, x, c)
         wc, xc, cost = cpu_bilinear(lib, w, x, c)
@@ -164,28 +72,14 @@ def test_bilinear_equals_reference_on_random_and_degenerate_inputs(lib):
 
 
 def test_trio_projection_equals_reference_on_random_and_degenerate_states(lib):
-    rng = np.random.default_rng(12)
-    cases = [(rng.normal(size=m), rng.normal(size=m), float(rng.uniform(-1.5, 1.5)), np.sqrt(m / 3.0))
-             for m in rng.integers(1, 9, size=400)]
-    for m in (2, 3, 5):
-        delta = np.sqrt(m / 3.0)
-        for w, x in degenerate_pairs(rng, m):
-            for y in (-1.0, -0.3, 0.0, 0.3, 1.0):
-                cases.append((w, x, y, delta))
-        # margins met exactly (y p = delta) and exactly missed on the other sign
-        w = np.full(m, 1.0)
-        x = np.full(m, delta / m)
-        for y in (-1.0, 0.0, 0.5, 1.0):
-            cases += [(w, x, y, float(w @ x)), (w, -x, y, float(w @ x))]
-    cases.append((np.array([1.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0]), 0.5, 2.0))
+    cases = trio_cases(np.random.default_rng(12))
     for w, x, y, delta in cases:
         wr, xr, yr = ref.btf_project(w, x, y, delta)
         wc, xc, yc = cpu_trio(lib, w, x, y, delta)
         assert np.all(np.isfinite(wc)) and np.all(np.isfinite(xc)) and yc in (-1.0, 1.0)
         if yc != yr:
             # only an exact tie between the two signs may break differently under rounding
-            cost = lambda wp, xp, yp: (yp - y) ** 2 + np.sum((wp - w) ** 2) + np.sum((xp - x) ** 2)  # noqa
-            assert cost(wc, xc, yc) == pytest.approx(cost(wr, xr, yr), abs=1e-12)
+            assert trio_cost(w, x, y, wc, xc, yc) == pytest.approx(trio_cost(w, x, y, wr, xr, yr), abs=1e-12)
             continue
         np.testing.assert_allclose(wc, wr, rtol=0, atol=1e-9)
         np.testing.assert_allclose(xc, xr, rtol=0, atol=1e-9)
@@ -205,17 +99,6 @@ def test_margin_met_exactly_keeps_the_trio_bit_for_bit(lib):
 
 
 # ------------------------------------------------------------------------------------ whole runs
-def _state(arch, data, T, seed, mode):
-    net = parse_arch(arch)
-    graph = kernel_graph(net, 3.0)
-    st = SolverState.empty(T, data.n_items, net.n_edges, net.n_nodes)
-    st.zw[:], st.zx[:], st.zy[:], st.g[:] = ref.initial_state(np.random.default_rng(seed), T, data.n_items, graph,
-                                                              data.inputs, data.outputs, mode)
-    st.status[:] = RUNNING
-    st.gapstop[:] = 0.0
-    return graph, st
-
-
 class CpuRun:
     """btf_cpu_rrr_run on a device-layout copy of a SolverState (item axis last)."""
 
@@ -247,7 +130,7 @@ class CpuRun:
                 self.status, self.gapstop, d["pending"], gap_out, *map(np.int64, (
                     T, N, E, V, G.first_btf, G.first_output, self.mode, self.max_iter, gap_out.shape[1])),
                 np.float64(self.beta), np.float64(self.gamma), np.int64(n_iter))
-        self.lib.btf_cpu_rrr_run(int(self.trial_layout), *_kernel_args(args))
+        self.lib.btf_cpu_rrr_run(int(self.trial_layout), *kernel_args(args))
         return gap_out[:, :n_iter]
 
     def host(self, key):
@@ -269,7 +152,7 @@ def _assert_same_state(run, st, frozen_slot=None):
                                        ("4-6-4", INPUT_BINARY), ("4-6-4", INPUT_ONEHOT)])
 def test_rrr_run_matches_reference_iteration_by_iteration(lib, arch, mode, trial_layout):
     data = multiplier(2)
-    graph, st = _state(arch, data, 3, 7, mode)
+    graph, st = start_state(arch, data, 3, 7, mode)
     st.status[1] = AT_MAX_ITER            # a stopped trial must not move
     frozen = st.zw[1].copy()
     args = (graph, data.inputs, data.outputs, mode, 0.3, 1e-2, 10 ** 9)
@@ -295,7 +178,7 @@ def test_gate_projection_matches_reference(lib, trial_layout):
     net = parse_arch("dense:4-5-3-4")
     support = np.zeros(net.n_nodes, dtype=np.int64)
     support[net.first_btf:] = [3, 5, 1, 3, 3, 5, 3, 0, 3, 5, 3, 7]
-    _, st = _state("dense:4-5-3-4", data, 2, 11, INPUT_DATA)
+    _, st = start_state("dense:4-5-3-4", data, 2, 11, INPUT_DATA)
     graph = kernel_graph(net, 3.0, support)
     args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
     run = CpuRun(lib, *args[:1], st, *args[1:], trial_layout=trial_layout)
@@ -313,7 +196,7 @@ def test_gate_projection_matches_reference(lib, trial_layout):
 def test_rrr_run_stopping_rules_match_reference(lib, trial_layout):
     """max_iter and gapstop end trials inside a call, as the reference backend's bookkeeping does."""
     data = multiplier(2)
-    graph, st = _state("4-4-4-4", data, 3, 3, INPUT_DATA)
+    graph, st = start_state("4-4-4-4", data, 3, 3, INPUT_DATA)
     st.iters[:] = [0, 5, 0]
     st.gapstop[:] = [0.0, 0.0, 10.0]     # trial 2 stops after its first iteration
     args = (graph, data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 9)
@@ -327,41 +210,6 @@ def test_rrr_run_stopping_rules_match_reference(lib, trial_layout):
 
 
 # ------------------------------------------------------------------- CupyBackend on a fake cupy
-def fake_cupy(lib, devices=1):
-    """A module that quacks like cupy for CupyBackend: arrays are NumPy copies ("device" memory),
-    RawModule kernels are the CPU builds of the same kernels, launched over their grid."""
-    cp = types.ModuleType("cupy")
-    cp.ndarray = np.ndarray
-    cp.asarray = lambda a, dtype=None: np.array(a, dtype=dtype, copy=True)
-    cp.asnumpy = lambda a: np.array(a, copy=True)
-    cp.empty = lambda shape, dtype=np.float64: np.empty(shape, dtype)
-    cp.zeros = lambda shape, dtype=np.float64: np.zeros(shape, dtype)
-    cp.launches = []
-
-    class RawModule:
-        def __init__(self, code, options=(), **kw):
-            assert '#include "btf_math.cuh"' not in code and "btf_trial_run" in code  # self-contained for NVRTC
-            cp.source = code
-
-        def get_function(self, name):
-            fn = getattr(lib, "cpu_" + name)
-
-            def launch(grid, block, args):
-                assert len(grid) == 1 and len(block) == 1 and 1 <= block[0] <= 1024 and grid[0] >= 1
-                cp.launches.append(name)
-                fn(int(grid[0]), int(block[0]), *_kernel_args(args))
-            return launch
-
-    def device_count():
-        if isinstance(devices, Exception):
-            raise devices
-        return devices
-
-    cp.RawModule = RawModule
-    cp.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=device_count))
-    return cp
-
-
 @pytest.mark.parametrize("layout", ["trial", "grid"])
 @pytest.mark.parametrize("mode", [INPUT_DATA, INPUT_ONEHOT])
 def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layout, mode):
@@ -369,8 +217,8 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
     monkeypatch.setitem(sys.modules, "cupy", cp)
     data = multiplier(2)
     arch = "4-4-4-4" if mode == INPUT_DATA else "4-6-4"
-    graph, st_c = _state(arch, data, 3, 5, mode)
-    _, st_r = _state(arch, data, 3, 5, mode)
+    graph, st_c = start_state(arch, data, 3, 5, mode)
+    _, st_r = start_state(arch, data, 3, 5, mode)
     for st in (st_c, st_r):
         st.status[1] = AT_MAX_ITER
     args = (graph, data.inputs, data.outputs, mode, 0.2, 1e-2, 10 ** 9)
@@ -387,7 +235,7 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
     assert ("btf_trial_kernel" in launched) == (layout == "trial")
     assert ("btf_item_pass_kernel" in launched) == (layout == "grid")
     # restart slot 1 the way the solver does (host state, iters 0, RUNNING): only it is uploaded
-    _, fresh = _state(arch, data, 1, 99, mode)
+    _, fresh = start_state(arch, data, 1, 99, mode)
     for st in (st_c, st_r):
         st.zw[1], st.zx[1], st.zy[1], st.g[1] = fresh.zw[0], fresh.zx[0], fresh.zy[0], fresh.g[0]
         st.iters[1], st.status[1] = 0, RUNNING
