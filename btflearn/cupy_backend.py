@@ -28,6 +28,7 @@ KERNELS = ("btf_prepare_kernel", "btf_item_pass_kernel", "btf_node_concur_kernel
            "btf_close_kernel", "btf_flush_kernel", "btf_trial_kernel")
 LAYOUTS = ("auto", "trial", "grid")
 GRID_BLOCK = 128
+NO_FMAD = ("--fmad=false",)   # NVRTC option: no contraction of a*b+c into fused multiply-adds
 
 
 def cuda_source_dir() -> Path:
@@ -48,6 +49,11 @@ def kernel_source(name: str = "rrr_kernels.cu") -> str:
     return source.replace(include, header, 1)
 
 
+def nvrtc_options(fmad: bool = True) -> tuple:
+    """NVRTC options of the kernels: none (NVRTC's default, --fmad=true) or NO_FMAD."""
+    return () if fmad else NO_FMAD
+
+
 def _blocks(count: int, block: int) -> int:
     return max(1, (int(count) + block - 1) // block)
 
@@ -58,10 +64,15 @@ class CupyBackend(Backend):
     layout: "trial" runs a whole chunk of iterations in one launch with one block per trial (batched
     restarts; no launch per iteration); "grid" launches the four passes per iteration over
     (trial, item) / (trial, node) grids (many items, few trials); "auto" picks "trial" up to 2048 items.
-    (The threshold is a guess: not yet measured on a GPU.)"""
+    (The threshold is a guess: not yet measured on a GPU.)
+
+    fmad: True compiles with NVRTC's default, which contracts a*b+c into fused multiply-adds (one
+    rounding instead of two: faster, but not the CPU's rounding); False passes --fmad=false, so the
+    device rounds every product and sum as the CPU build of the same source and the NumPy reference do
+    (the tests compare the two settings)."""
     name = "cupy"
 
-    def __init__(self, spec: KernelSpec, layout="auto", block=None):
+    def __init__(self, spec: KernelSpec, layout="auto", block=None, fmad=True):
         try:
             import cupy
         except Exception as exc:  # ImportError, or a CUDA library that fails to load
@@ -75,6 +86,8 @@ class CupyBackend(Backend):
         self.input_mode, self.beta, self.gamma, self.max_iter = (int(spec.input_mode), float(spec.beta),
                                                                  float(spec.gamma), int(spec.max_iter))
         self.layout_setting, self.block = layout, block
+        self.fmad = bool(fmad)
+        self.options = nvrtc_options(self.fmad)
         n_in = graph.first_btf - 1
         inputs = np.asarray(inputs, dtype=np.float64)
         labels = np.asarray(labels, dtype=np.float64)
@@ -88,7 +101,7 @@ class CupyBackend(Backend):
         self._graph_dev = (i64(graph.recv), i64(graph.in_start), i64(graph.out_start), i64(graph.out_edges),
                            f64(graph.delta), i64(support), f64(inputs.reshape(self.n_items, n_in)),
                            f64(labels.reshape(self.n_items, -1)))
-        module = cp.RawModule(code=kernel_source())
+        module = cp.RawModule(code=kernel_source(), options=self.options)
         self._k = {name: module.get_function(name) for name in KERNELS}
         self._dev = None
         self._state = None    # weak reference to the SolverState the device copy belongs to

@@ -23,7 +23,7 @@ import pytest
 from btflearn import fit, parse_arch
 from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, cupy_available,
                                make_backend)
-from btflearn.cupy_backend import CupyBackend, kernel_source
+from btflearn.cupy_backend import NO_FMAD, CupyBackend, kernel_source
 from btflearn.errors import BtfError
 from btflearn.kernels import reference as ref
 from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
@@ -248,6 +248,20 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
     eng.sync_state(st_c)
     for key in ("zw", "zx", "zy", "g"):
         np.testing.assert_allclose(getattr(st_c, key), getattr(st_r, key), rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_fmad_setting_reaches_nvrtc(lib, monkeypatch):
+    """NVRTC's default (fused multiply-adds) unless fmad=False, which passes --fmad=false; make_backend
+    hands the keyword through."""
+    cp = fake_cupy(lib)
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    data = multiplier(2)
+    spec = KernelSpec(kernel_graph(parse_arch("4-4-4-4"), 3.0), data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10)
+    engines = [CupyBackend(spec), CupyBackend(spec, fmad=False), make_backend("cupy", spec, fmad=False),
+               make_backend("cupy", spec, layout="grid", fmad=True)]
+    assert cp.module_options == [(), ("--fmad=false",), ("--fmad=false",), ()]
+    assert [e.fmad for e in engines] == [True, False, False, True] and NO_FMAD == ("--fmad=false",)
+    assert [e.options for e in engines] == cp.module_options
 
 
 def test_fit_with_the_cupy_backend_equals_numba(lib, monkeypatch):
