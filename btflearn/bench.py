@@ -18,12 +18,23 @@ PROBLEMS = {
     "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
     "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
     "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # a 4-bit dense net (256 facts, 3024 edges)
+    # one network of the 5x5 run (split on a0, b0): 256 facts of the other 8 inputs, 4986 edges
+    "5x5": ("dense:8-32-32-32-10", lambda: _multiplier_cofactor(5)),
 }
 
 
 def _multiplier(bits):
     from .tasks import multiplier
     return multiplier(bits)
+
+
+def _multiplier_cofactor(bits):
+    """The ``bits``-bit multiplier's items with a0 = b0 = 1, over the other inputs (one cofactor of the
+    split that tasks/multiplier.py uses for 5 bits; any cofactor has the same size)."""
+    data = _multiplier(bits)
+    rows = (data.inputs[:, 0] > 0) & (data.inputs[:, bits] > 0)
+    keep = [j for j in range(data.n_inputs) if j not in (0, bits)]
+    return Dataset(data.inputs[rows][:, keep], data.outputs[rows])
 
 
 def _random_data(n, n_in, n_out):
@@ -80,11 +91,13 @@ def _prepared_state(net, data, graph, trials, dtype, warm=0, warm_backend=None):
 
 def throughput(problem: str, backend: str, threads: int | None = None, trials: int = 1,
                seconds: float = 1.0, repeats: int = 5, dtype: str = "float64",
-               warm: int = WARM_ITERATIONS, block: int | None = None, by_trial: bool | None = None) -> dict:
+               warm: int = WARM_ITERATIONS, block: int | None = None, by_trial: bool | None = None,
+               layout: str | None = None) -> dict:
     """Edge x item x iterations per second of one backend on one problem: the median of ``repeats``
     timed chunks, each about ``seconds / repeats`` long. Numba rows also carry the memory traffic of
     the kernels' model (btflearn.traffic) and the GB/s it implies; ``block`` and ``by_trial`` fix the
-    Numba backend's items per block and layout (default: its own choice).
+    Numba backend's items per block and layout (default: its own choice); ``layout`` fixes the CuPy
+    backend's ("trial" or "grid"; default "auto", its own choice).
 
     Timing starts from the state ``warm`` iterations into a run (the same state for every row of a
     problem): the first ~100 iterations from a random start need about 3 times as many root solves per
@@ -94,7 +107,8 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)
-    options = {k: v for k, v in (("block_size", block), ("by_trial", by_trial)) if v is not None}
+    options = {k: v for k, v in (("block_size", block), ("by_trial", by_trial), ("layout", layout))
+               if v is not None}
     eng = make_backend(backend, _bench_spec(graph, data), **options)
     # GPU rows hold thousands of trials: they warm up on the GPU itself
     st = _prepared_state(net, data, graph, trials, dtype, warm, "cupy" if backend == "cupy" else None)
@@ -137,6 +151,8 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
                edge_item_iters_per_s=edge_items / statistics.median(times),
                seconds_per_iter=statistics.median(times),
                state_bytes_per_edge_item=state_bytes / edge_items)
+    if backend == "cupy":
+        row.update(nvrtc_options=list(eng.options))
     if backend == "numba":
         from .traffic import graph_iteration_bytes
         moved = graph_iteration_bytes(graph, data.n_items, np.dtype(dtype).itemsize, trials)
@@ -157,16 +173,17 @@ def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto",
     arch = settings.get("arch", arch)
     warm_up(data, dict(arch=arch, backend=backend, dtype=settings.get("dtype", "float64"),
                        trials=settings.get("trials", 1)))  # compile or load the kernels outside the timing
-    runs = []
+    runs, used = [], backend
     for seed in seeds:
         t0 = time.perf_counter()
         r = fit(data, arch=arch, seed=seed, backend=backend,
                 **{k: v for k, v in settings.items() if k != "arch"})
         runs.append((r.solved, time.perf_counter() - t0, r.iterations))
+        used = r.backend  # what "auto" resolved to
         if progress:
             progress(seed, r.solved, runs[-1][1], r.iterations)
     solved_times = [t for ok, t, _ in runs if ok]
-    return dict(kind="solve", problem=problem, arch=arch, backend=backend, threads=_threads(),
+    return dict(kind="solve", problem=problem, arch=arch, backend=used, threads=_threads(),
                 dtype=settings.get("dtype", "float64"), trials=settings.get("trials", 1), seeds=list(seeds),
                 settings=settings,
                 success_rate=len(solved_times) / len(runs),
@@ -187,22 +204,26 @@ def _threads():
 GPU_STATE = 2 ** 25  # edge x items of a batched GPU row (~2 GB with its scratch), at most 4096 trials
 
 
-def bench_configs(backends, dtypes) -> list[tuple]:
-    """(backend, threads, dtype, trials) of every throughput row; the NumPy reference first (it is the
-    ratios' base), then Numba on 1 thread and all threads (and batched restarts, one trial per thread),
-    then CuPy with one trial and a batch of restarts sized per problem (trials None)."""
+def bench_configs(backends, dtypes, cuda_layouts=("auto",)) -> list[tuple]:
+    """(backend, threads, dtype, trials, layout) of every throughput row, in this order whatever the
+    order of ``backends``: the NumPy reference (the ratios' base), then Numba on 1 thread and all
+    threads (and batched restarts, one trial per thread), then CuPy with one trial and a batch of
+    restarts sized per problem (trials None), for each of ``cuda_layouts`` (layout None: the backend
+    has one way only, or Numba's own choice)."""
     import numba
+    order = ("numpy", "numba", "cupy")
     all_threads = numba.config.NUMBA_NUM_THREADS
     configs = []
-    for backend in backends:
+    for backend in sorted(dict.fromkeys(backends), key=lambda b: order.index(b) if b in order else len(order)):
         if backend == "numba":
-            configs += [("numba", t, d, 1) for t in sorted({1, all_threads}) for d in dtypes]
+            configs += [("numba", t, d, 1, None) for t in sorted({1, all_threads}) for d in dtypes]
             if all_threads > 1:
-                configs += [("numba", all_threads, d, all_threads) for d in dtypes]
+                configs += [("numba", all_threads, d, all_threads, None) for d in dtypes]
         elif backend == "cupy":
-            configs += [("cupy", None, "float64", 1), ("cupy", None, "float64", None)]
+            configs += [("cupy", None, "float64", trials, layout) for layout in cuda_layouts
+                        for trials in (1, None)]
         else:
-            configs.append((backend, None, "float64", 1))
+            configs.append((backend, None, "float64", 1, None))
     return configs
 
 
@@ -240,19 +261,30 @@ def cold_start(bits: int = 3, repeats: int = 1) -> dict:
 
 
 def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3_seeds=(), profile=False,
-              cold=False, solve_4x4_seeds=(), progress=None, bandwidth_mb=256.0):
+              cold=False, solve_4x4_seeds=(), progress=None, bandwidth_mb=256.0, cuda_layouts=("auto",),
+              solve_backends=("auto",), solve_time_limit=None):
     """Every row of ``btflearn bench``, as it is measured: with ``cold``, first the cold-start row; with
     Numba among the backends and ``bandwidth_mb`` > 0, the memory bandwidth on 1 thread and all threads
     (btflearn.bandwidth, arrays of that many MB); then throughput rows with their ratio to the NumPy row
     (and CuPy's to the best Numba row) of the same problem in this run, Numba rows with their modelled
-    traffic as a fraction of the triad bandwidth on as many threads; then pass profiles, then
-    time-to-solution rows of the 2x2 and 3x3 multipliers (and 4x4) with their default settings."""
+    traffic as a fraction of the triad bandwidth on as many threads, CuPy rows for each of
+    ``cuda_layouts``; then pass profiles, then time-to-solution rows of the 2x2 and 3x3 multipliers (and
+    4x4) with their default settings, on each of ``solve_backends``, each seed's fit stopped after
+    ``solve_time_limit`` seconds when given (an unsolved seed then counts as such).
+
+    Note: the 4x4 rows time one fit() of the whole multiplier with multiplier_spec(4); a default that
+    splits the 4x4 into cofactors (tasks/multiplier.py SPLITS) would need split_fit here instead."""
     from .backends import BACKENDS, cupy_problem
+    from .cupy_backend import LAYOUTS
     from .tasks import multiplier_spec
-    for backend in backends:
+    for backend in list(backends) + list(solve_backends):
         if backend not in BACKENDS:
             raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    if "cupy" in backends and cupy_problem() is not None:
+    for layout in cuda_layouts:
+        if layout not in LAYOUTS:
+            raise BtfError(f"unknown CUDA layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    solving = any((solve_seeds, solve_3x3_seeds, solve_4x4_seeds))
+    if ("cupy" in backends or (solving and "cupy" in solve_backends)) and cupy_problem() is not None:
         raise BtfError(f"cannot use the cupy backend: {cupy_problem()}. Use --backends numpy,numba")
     for problem in problems:
         if problem not in PROBLEMS:
@@ -262,19 +294,20 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
         check_size(bandwidth_mb)
     if cold:
         yield cold_start(repeats=3)
-    configs = bench_configs(backends, dtypes)
+    configs = bench_configs(backends, dtypes, cuda_layouts)
     triad = {}  # threads -> GB/s
     if "numba" in backends and bandwidth_mb:
         from .bandwidth import stream_bandwidth
-        for threads in sorted({t for b, t, _, _ in configs if b == "numba"}):
+        for threads in sorted({t for b, t, *_ in configs if b == "numba"}):
             row = stream_bandwidth(threads, bandwidth_mb)
             triad[threads] = row["triad_gb_s"]
             yield row
     for problem in problems:
         base = numba_best = None
-        for backend, threads, dtype, trials in configs:
+        for backend, threads, dtype, trials, layout in configs:
             trials = trials or int(min(4096, max(1, GPU_STATE // problem_size(problem))))
-            row = throughput(problem, backend, threads, trials=trials, seconds=seconds, dtype=dtype)
+            row = throughput(problem, backend, threads, trials=trials, seconds=seconds, dtype=dtype,
+                             layout=layout)
             base = row["edge_item_iters_per_s"] if backend == "numpy" else base
             row["ratio_to_numpy"] = row["edge_item_iters_per_s"] / base if base else None
             if backend == "numba":
@@ -289,7 +322,8 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
         for problem in problems:
             yield dict(kind="profile", backend="numba", threads=1, dtype="float64",
                        **pass_profile(problem, seconds=seconds))
+    limit = {} if solve_time_limit is None else dict(time_limit=float(solve_time_limit))
     for bits, seeds in ((2, solve_seeds), (3, solve_3x3_seeds), (4, solve_4x4_seeds)):
-        if seeds:
-            yield time_to_solution(f"{bits}x{bits}", list(seeds), multiplier_spec(bits).settings(),
-                                   progress=progress)
+        for backend in solve_backends if seeds else ():
+            yield time_to_solution(f"{bits}x{bits}", list(seeds), dict(multiplier_spec(bits).settings(), **limit),
+                                   backend=backend, progress=progress)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 
 import click
@@ -14,10 +15,15 @@ def _parse_list(text, cast=str):
 @click.command()
 @click.option("--problems", default="2x2,3x3,5x32", show_default=True,
               help="Throughput problems: 2x2 (4-4-4-4), 3x3 (6-12-12-12-6), 5x32 (32-wide, 5 layers, 256 "
-                   "items), 4x4 (dense:8-24-24-24-8, 256 facts).")
+                   "items), 4x4 (dense:8-24-24-24-8, 256 facts), 5x5 (dense:8-32-32-32-10 on one of the 5x5's "
+                   "cofactors of a0, b0: 256 facts); empty for none.")
 @click.option("--backends", "backends", default=None,
               help="Comma-separated backends to time: numpy, numba, cupy (default: numpy,numba, plus cupy when "
                    "CuPy and a CUDA GPU are present).")
+@click.option("--cuda-layouts", default="auto", show_default=True,
+              help="Launch layouts of the cupy rows, one set of rows each: trial (one block per trial, a "
+                   "chunk of iterations per launch), grid (four launches per iteration), auto (the "
+                   "backend's choice).")
 @click.option("--dtypes", default="float64,float32", show_default=True, help="State storage types to time.")
 @click.option("--seconds", type=float, default=1.0, show_default=True, help="Timing per throughput row.")
 @click.option("--solve-seeds", default="0-9", show_default=True,
@@ -27,6 +33,10 @@ def _parse_list(text, cast=str):
 @click.option("--solve-4x4-seeds", default="", show_default=True,
               help="Seeds for the 4x4 time-to-solution rows with the `solve multiplier --bits 4` defaults "
                    "(a minute or more each; empty to skip).")
+@click.option("--solve-backends", default="auto", show_default=True,
+              help="Backends of the time-to-solution rows, one row each (auto: cupy with a GPU, else numba).")
+@click.option("--solve-time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="Stop each seed's fit after S seconds (an unsolved seed counts as such).")
 @click.option("--profile", is_flag=True,
               help="Also split one Numba iteration (1 thread) into its passes: projections, value concur, "
                    "weight concur, weight update.")
@@ -37,8 +47,11 @@ def _parse_list(text, cast=str):
               help="Size of each array of the memory-bandwidth measurement (copy, triad) that Numba rows "
                    "are compared with; 0 skips it.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows.")
-def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, solve_4x4_seeds, profile, cold,
-          bandwidth_mb, as_json):
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+              help="Also write the JSON list of rows here, rewritten after every row (a run cut short "
+                   "keeps the rows it measured).")
+def bench(problems, backends, cuda_layouts, dtypes, seconds, solve_seeds, solve_3x3_seeds, solve_4x4_seeds,
+          solve_backends, solve_time_limit, profile, cold, bandwidth_mb, as_json, json_out):
     """Edge x item x iterations per second (NumPy reference, Numba on 1 thread and all threads) and the
     time to a verified multiplier solution over seeds."""
     from btflearn.backends import cupy_available
@@ -48,16 +61,30 @@ def bench(problems, backends, dtypes, seconds, solve_seeds, solve_3x3_seeds, sol
     if backends is None:
         backends = "numpy,numba" + (",cupy" if cupy_available() else "")
     rows = []
+    if json_out:
+        _write_json(json_out, rows)  # a bad path fails before the first row, not after it
     for row in run_bench(_parse_list(problems), _parse_list(backends), _parse_list(dtypes), seconds,
                          parse_seeds(solve_seeds) if solve_seeds else [],
                          parse_seeds(solve_3x3_seeds) if solve_3x3_seeds else [], profile, cold,
                          solve_4x4_seeds=parse_seeds(solve_4x4_seeds) if solve_4x4_seeds else [],
-                         progress=None if as_json else _solve_progress, bandwidth_mb=bandwidth_mb):
+                         progress=None if as_json else _solve_progress, bandwidth_mb=bandwidth_mb,
+                         cuda_layouts=_parse_list(cuda_layouts), solve_backends=_parse_list(solve_backends),
+                         solve_time_limit=solve_time_limit):
         rows.append(row)
+        if json_out:
+            _write_json(json_out, rows)
         if not as_json:
             click.echo(format_row(row))
     if as_json:
         click.echo(json.dumps(rows, indent=1, default=str))
+
+
+def _write_json(path, rows):
+    """The rows so far, replacing the file in one step (a reader never sees half a list)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(json.dumps(rows, indent=1, default=str) + "\n")
+    os.replace(tmp, path)
 
 
 def _solve_progress(seed, solved, seconds, iterations):
@@ -79,15 +106,17 @@ def format_row(row: dict) -> str:
                                                                "max_seconds"))
         its = row["iterations"]
         return (f"{row['problem']} solve  {row['arch']} {row['dtype']}, {row['trials']} trial(s), "
-                f"{row['threads']} thread(s)\n  solved {sum(row['solved'])} of {len(row['seeds'])} seeds; "
+                f"{row['backend']}, {row['threads']} thread(s)\n"
+                f"  solved {sum(row['solved'])} of {len(row['seeds'])} seeds; "
                 f"seconds to solution: median {med} (min {lo}, max {hi})\n"
                 f"  iterations: median {statistics.median(its):.0f} (min {min(its)}, max {max(its)})")
     if row["kind"] == "bandwidth":
         threads = f"{row['threads']} thread" + ("s" if row["threads"] > 1 else "")
         return (f"memory {threads}: copy {row['copy_gb_s']:.1f} GB/s, triad {row['triad_gb_s']:.1f} GB/s "
                 f"({row['size_mb']:.0f} MB arrays)")
+    shown = row.get("layout") and (row["threads"] > 1 or row["backend"] == "cupy")
     head = (f"{row['problem']:5s} {row['backend']:6s} {row['dtype']:7s} threads {row['threads']} "
-            f"trials {row['trials']}" + (f" ({row['layout']})" if row.get("layout") and row["threads"] > 1 else "")
+            f"trials {row['trials']}" + (f" ({row['layout']})" if shown else "")
             + f"  {row['edge_item_iters_per_s']:.3g} edge-item-iter/s")
     # held: resident bytes; moved: the traffic model's bytes per iteration (btflearn.traffic)
     held = f"{row['state_bytes_per_edge_item']:.0f} B held"

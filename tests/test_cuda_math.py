@@ -346,3 +346,57 @@ def test_bench_throughput_row_for_cupy(lib, monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy(lib))
     row = throughput("2x2", "cupy", trials=3, seconds=0.05, repeats=2)
     assert row["backend"] == "cupy" and row["trials"] == 3 and row["edge_item_iters_per_s"] > 0
+    assert row["layout"] == "trial" and row["nvrtc_options"] == []
+    assert throughput("2x2", "cupy", trials=2, seconds=0.05, repeats=2, layout="grid")["layout"] == "grid"
+
+
+def test_bench_cupy_rows_per_layout_with_ratios_json_and_a_cupy_solve(lib, monkeypatch, tmp_path, capsys):
+    """bench --backends cupy,numba --cuda-layouts trial,grid: one trial and a batch per layout, each with
+    its ratio to the best Numba row, written to --json-out; --solve-backends cupy times the solve on it."""
+    import json
+
+    from btflearn import bench
+    from btflearn.cli.bench_cmd import format_row
+    from conftest import run_cli
+    cp = fake_cupy(lib)
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    monkeypatch.setattr(bench, "GPU_STATE", 5 * bench.problem_size("2x2"))   # a batch of 5 trials
+    out = tmp_path / "rows.json"
+    code, text, err = run_cli(["bench", "--problems", "2x2", "--backends", "cupy,numba", "--dtypes", "float64",
+                               "--cuda-layouts", "trial,grid", "--seconds", "0.05", "--bandwidth-mb", "0",
+                               "--solve-seeds", "0", "--solve-backends", "cupy", "--json-out", out], capsys)
+    assert code == 0, err
+    rows = json.loads(out.read_text())
+    gpu = [(r["layout"], r["trials"]) for r in rows if r["kind"] == "throughput" and r["backend"] == "cupy"]
+    assert gpu == [("trial", 1), ("trial", 5), ("grid", 1), ("grid", 5)]
+    numba_best = max(r["edge_item_iters_per_s"] for r in rows if r.get("backend") == "numba")
+    for r in rows:
+        if r["kind"] == "throughput" and r["backend"] == "cupy":
+            assert r["ratio_to_numba"] == r["edge_item_iters_per_s"] / numba_best
+    solve = [r for r in rows if r["kind"] == "solve"]
+    assert len(solve) == 1 and solve[0]["backend"] == "cupy" and solve[0]["problem"] == "2x2"
+    assert "btf_trial_kernel" in cp.launches and "btf_item_pass_kernel" in cp.launches
+    lines = text.splitlines()
+    assert "(grid)" in text and "(trial)" in text and "cupy," in text
+    assert max(map(len, lines)) <= 80, [line for line in lines if len(line) > 80]
+    wide = dict(rows[-2], problem="5x5", trials=4096, edge_item_iters_per_s=1.23e10, ratio_to_numba=123.4,
+                ratio_to_numpy=1234.5)
+    assert all(len(line) <= 80 for line in format_row(wide).splitlines())
+
+
+def test_bench_unknown_cuda_layout_is_a_clear_error(capsys):
+    from conftest import run_cli
+    code, _, err = run_cli(["bench", "--problems", "2x2", "--backends", "numpy", "--cuda-layouts", "diagonal",
+                            "--solve-seeds", ""], capsys)
+    assert code == 2 and "unknown CUDA layout 'diagonal'" in err
+
+
+def test_bench_5x5_problem_is_one_cofactor_network():
+    from btflearn.arch import parse_arch
+    from btflearn.bench import PROBLEMS, problem_size
+    arch, make = PROBLEMS["5x5"]
+    data = make()
+    assert (data.n_items, data.n_inputs, data.n_outputs) == (256, 8, 10)
+    assert parse_arch(arch).n_edges == 4986 and problem_size("5x5") == 256 * 4986
+    # a0 = b0 = 1: the product is odd, and the rest of the items are every (a >> 1, b >> 1)
+    assert np.all(data.outputs[:, 0] > 0) and len({tuple(r) for r in data.inputs}) == 256
