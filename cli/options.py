@@ -436,12 +436,19 @@ def run_split_task(dataset, select: list, arch, opts: dict, out):
             view.close()
     click.echo(result.summary())
     report = fit_report(result, dataset, None)
-    if out is not None and result.solved:
+    # the time limit stopped the run (in a cofactor, whose checkpoint is left, or between two): it can go on
+    limit = opts.get("time_limit")
+    stopped = folder is not None and not result.solved and (
+        any(folder.glob("cofactor-*.npz")) or (limit is not None and result.seconds >= limit))
+    if out is not None and not stopped:
         write_outputs(Path(out), result, dataset, report, opts)
         shutil.rmtree(folder)   # model.json holds every cofactor's network now
+    if stopped:
+        raise click.ClickException(f"not solved within the time limit: continue it with --resume {out}")
     if not result.solved:
-        hint = f"continue it with --resume {out}" if folder is not None else "give --out to continue it later"
-        raise click.ClickException(f"not solved within the time limit: {hint}")
+        raise click.ClickException(f"not solved: a cofactor was not solved (per-bit accuracy "
+                                   f"{result.per_bit:.4f}); try more --trials, --max-iter or another "
+                                   f"--arch/--seed")
     return result, report
 
 

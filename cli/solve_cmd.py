@@ -20,21 +20,22 @@ def _multiplier_specs():
 @click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
 @click.option("--split", default=None, metavar="INPUTS",
               help="Learn one network (--arch) per cofactor of these inputs, e.g. a0,b0, joined by a "
-                   "multiplexer of threshold gates; 'none' for one network [default: a0,b0 for 5 bits, "
-                   "else none].")
+                   "multiplexer of threshold gates; 'none' for one network [default: a0,b0 "
+                   "for 4 and 5 bits, else none].")
 @solver_options(_multiplier_specs())
 @resumable
 def multiplier(bits, split, out, **opts):
     """Discover an exact BITS x BITS-bit multiplier from its full truth table."""
     from btflearn.tasks import multiplier as make, multiplier_spec, multiplier_split
 
-    resolve_spec(opts, multiplier_spec(bits))
-    if opts["arch"] is None and not opts.get("resume"):
-        raise click.UsageError(f"no default architecture for {bits} bits: give --arch")
-    if out is None and bits >= 4 and not opts.get("resume"):
-        out = f"runs/multiplier{bits}"   # hours-long runs: always checkpointed somewhere
-        click.echo(f"writing checkpoints and results to {out} (--out to choose)", err=True)
     select = multiplier_split(bits) if split is None else [] if split == "none" else split.split(",")
+    resolve_spec(opts, multiplier_spec(bits, select))
+    if opts["arch"] is None and not opts.get("resume"):
+        where = f"a split on {','.join(select)}" if select else f"{bits} bits"
+        raise click.UsageError(f"no default architecture for {where}: give --arch")
+    if out is None and bits >= 4 and not opts.get("resume"):
+        out = f"runs/multiplier{bits}"   # long runs: always checkpointed somewhere
+        click.echo(f"writing checkpoints and results to {out} (--out to choose)", err=True)
     if select:
         run_split_task(make(bits), select, opts.pop("arch"), opts, out)
     else:

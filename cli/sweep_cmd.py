@@ -181,7 +181,7 @@ def sweep_multiplier(bits, arch, sigma, beta, gamma, dtype, seeds, max_iter, gap
                                          parse_str_list, settings_sweep)
     from btflearn.tasks import multiplier, multiplier_spec
 
-    spec = multiplier_spec(bits)
+    spec = multiplier_spec(bits, split=[])   # a sweep runs one network on all facts
     defaults = spec.settings()
     arch = arch or spec.arch
     if arch is None:

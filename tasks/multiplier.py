@@ -1,6 +1,8 @@
 """The n-bit x n-bit multiplier: all 2^(2n) facts."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from btflearn.dataset import Dataset
@@ -14,33 +16,51 @@ from .spec import RunSpec
 # 3 bits: 6-12-12-12-6 at sigma 3 does not solve; skip connections (every layer sees all earlier
 #   layers) with sigma 5 (MAJ5 gates allowed) do. A faster metric (gamma 3e-3 instead of 1e-4) and a
 #   longer step (beta 0.3) solve 12 of 12 seeds at a median of 2432 iterations instead of 6624.
-# 4 bits: dense:8-32-32-32-8 at sigma 5 (narrower or deeper dense nets plateaued at gap 0.21-0.27).
-#   gamma 1e-3 and beta 0.3 solve in 14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k;
-#   float32 solves as often and runs about 1.5x faster; two trials use both cores and the first
-#   solution wins. Long runs checkpoint in --out (default runs/multiplier4).
-# 5 bits: one network for all 1024 facts (dense:10-64-64-64-10, the 4x4's shape twice as wide) did not
-#   converge in 354,000 iterations; split on a0 and b0, each of the four cofactors (256 facts of the
-#   other 8 inputs) is about a 4x4 multiplier and the 4x4's network and settings solve it
-#   (docs/multiplier5.md). --split none runs the single network.
-SPECS = {
+# 4 bits: split on a0 and b0, each cofactor (64 facts of the other 6 inputs) is about a 3x3 multiplier
+#   and the 3x3's network and settings solve it in seconds; the joined circuit is an order of magnitude
+#   smaller than the one network's (docs/minimisation.md). The one network (--split none):
+#   dense:8-32-32-32-8 at sigma 5 (narrower or deeper dense nets plateaued at gap 0.21-0.27), gamma 1e-3
+#   and beta 0.3 (14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k), float32 (solves as
+#   often, about 1.5x faster).
+# 5 bits: one network for all 1024 facts (dense:10-64-64-64-10, the 4x4's one network twice as wide)
+#   did not converge in 354,000 iterations; split on a0 and b0, each of the four cofactors (256 facts of
+#   the other 8 inputs) is about a 4x4 multiplier and the 4x4's one-network settings solve it
+#   (docs/multiplier5.md).
+# Two trials use both cores and the first solution wins. Runs of 4 bits and more checkpoint in --out.
+ONE_NETWORK = {
     2: RunSpec(arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=8, batch=4),
     3: RunSpec(arch="dense:6-12-12-12-6", sigma=5.0, beta=0.3, gamma=3e-3, max_iter=100_000, trials=2),
     4: RunSpec(arch="dense:8-32-32-32-8", sigma=5.0, beta=0.3, gamma=1e-3, max_iter=1_000_000, trials=2,
                dtype="float32"),
-    5: RunSpec(arch="dense:8-32-32-32-10", sigma=5.0, beta=0.3, gamma=1e-3, max_iter=1_000_000, trials=2,
-               dtype="float32"),
 }
-SPLITS = {5: ["a0", "b0"]}   # inputs whose cofactors get a network each (btflearn.split_fit)
-
-
-def multiplier_spec(bits: int) -> RunSpec:
-    """The defaults for ``bits``-bit operands; wider ones have no default network (give one)."""
-    return SPECS.get(int(bits), RunSpec(sigma=5.0, gamma=1e-4, max_iter=1_000_000))
+BY_COFACTORS = {   # bits -> (the inputs split on, the spec of each cofactor's network)
+    4: (["a0", "b0"], RunSpec(arch="dense:6-12-12-12-8", sigma=5.0, beta=0.3, gamma=3e-3,
+                              max_iter=100_000, trials=2)),
+    5: (["a0", "b0"], RunSpec(arch="dense:8-32-32-32-10", sigma=5.0, beta=0.3, gamma=1e-3,
+                              max_iter=1_000_000, trials=2, dtype="float32")),
+}
+# what `btflearn solve multiplier --bits N` runs
+SPECS = {**ONE_NETWORK, **{bits: spec for bits, (_, spec) in BY_COFACTORS.items()}}
 
 
 def multiplier_split(bits: int) -> list:
     """The inputs whose cofactors the default run for ``bits`` learns separately (none: one network)."""
-    return list(SPLITS.get(int(bits), []))
+    return list(BY_COFACTORS[bits][0]) if int(bits) in BY_COFACTORS else []
+
+
+def multiplier_spec(bits: int, split=None) -> RunSpec:
+    """The defaults for ``bits``-bit operands, learned by cofactors of the inputs ``split`` (None: the
+    default split; []: one network). A split other than the default has no default network (give one),
+    and neither have wider operands."""
+    bits = int(bits)
+    select = multiplier_split(bits) if split is None else list(split)
+    generic = RunSpec(sigma=5.0, gamma=1e-4, max_iter=1_000_000)
+    if not select:
+        return ONE_NETWORK.get(bits, generic)
+    if bits in BY_COFACTORS:
+        default, spec = BY_COFACTORS[bits]
+        return spec if select == default else replace(spec, arch=None)
+    return generic
 
 
 def multiplier(bits: int) -> Dataset:

@@ -154,6 +154,15 @@ def test_four_bit_runs_always_write_a_run_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "4", "--max-iter", "8", "--quiet"])
     assert res.exit_code == 1 and "runs/multiplier4" in res.output        # not solved in 8 iterations
-    report = json.loads((tmp_path / "runs" / "multiplier4" / "result.json").read_text())
+    assert "try more --trials" in res.output and "time limit" not in res.output
+    run = tmp_path / "runs" / "multiplier4"
+    report = json.loads((run / "result.json").read_text())
+    assert report["hyperparameters"]["split"] == ["a0", "b0"] and not report["solved"]
+    assert report["trials"][0]["iterations"] == 8       # the first cofactor's trial, then it gave up
+    assert not (run / "cofactors").exists()             # ended normally: nothing to resume
+    one = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "4", "--split", "none", "--max-iter", "8",
+                                   "--quiet", "--out", str(tmp_path / "one")])
+    assert one.exit_code == 1
+    report = json.loads((tmp_path / "one" / "result.json").read_text())
     assert report["hyperparameters"]["arch"] == "dense:8-32-32-32-8" and report["trials"][0]["iterations"] == 8
-    assert not (tmp_path / "runs" / "multiplier4" / "checkpoint.npz").exists()   # ended normally
+    assert not (tmp_path / "one" / "checkpoint.npz").exists()   # ended normally
