@@ -164,20 +164,27 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
 
 def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto", progress=None) -> dict:
     """Wall time to a verified solution (fit() call, start-up included, JIT cache warm) per seed, with
-    ``settings`` (the task's defaults: arch, dtype, trials, ...); progress(seed, solved, seconds, iterations)
-    after each."""
+    ``settings`` (the task's defaults: arch, dtype, trials, ...; with ``split``, the inputs whose cofactors
+    get a network each, btflearn.split_fit); progress(seed, solved, seconds, iterations) after each."""
     from .grid import warm_up
+    from .shannon import cofactor_datasets
     from .solver import fit
+    from .split_fit import fit_split
     arch, make = PROBLEMS[problem]
     data = make()
     arch = settings.get("arch", arch)
-    warm_up(data, dict(arch=arch, backend=backend, dtype=settings.get("dtype", "float64"),
-                       trials=settings.get("trials", 1)))  # compile or load the kernels outside the timing
+    split = settings.get("split")
+    first = cofactor_datasets(data, [data.input_names.index(j) for j in split])[0] if split else data
+    warm_up(first, dict(arch=arch, backend=backend, dtype=settings.get("dtype", "float64"),
+                        trials=settings.get("trials", 1)))  # compile or load the kernels outside the timing
     runs, used = [], backend
     for seed in seeds:
         t0 = time.perf_counter()
-        r = fit(data, arch=arch, seed=seed, backend=backend,
-                **{k: v for k, v in settings.items() if k != "arch"})
+        kwargs = {k: v for k, v in settings.items() if k not in ("arch", "split")}
+        if split:
+            r = fit_split(data, split, arch=arch, seed=seed, backend=backend, **kwargs)
+        else:
+            r = fit(data, arch=arch, seed=seed, backend=backend, **kwargs)
         runs.append((r.solved, time.perf_counter() - t0, r.iterations))
         used = r.backend  # what "auto" resolved to
         if progress:
@@ -271,12 +278,10 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
     ``cuda_layouts``; then pass profiles, then time-to-solution rows of the 2x2 and 3x3 multipliers (and
     4x4) with their default settings, on each of ``solve_backends``, each seed's fit stopped after
     ``solve_time_limit`` seconds when given (an unsolved seed then counts as such).
-
-    Note: the 4x4 rows time one fit() of the whole multiplier with multiplier_spec(4); a default that
-    splits the 4x4 into cofactors (tasks/multiplier.py SPLITS) would need split_fit here instead."""
+    The multipliers run as ``btflearn solve multiplier`` does: by cofactors where that is the default."""
     from .backends import BACKENDS, cupy_problem
     from .cupy_backend import LAYOUTS
-    from .tasks import multiplier_spec
+    from .tasks import multiplier_spec, multiplier_split
     for backend in list(backends) + list(solve_backends):
         if backend not in BACKENDS:
             raise BtfError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -325,5 +330,6 @@ def run_bench(problems, backends, dtypes, seconds=1.0, solve_seeds=(), solve_3x3
     limit = {} if solve_time_limit is None else dict(time_limit=float(solve_time_limit))
     for bits, seeds in ((2, solve_seeds), (3, solve_3x3_seeds), (4, solve_4x4_seeds)):
         for backend in solve_backends if seeds else ():
-            yield time_to_solution(f"{bits}x{bits}", list(seeds), dict(multiplier_spec(bits).settings(), **limit),
+            settings = dict(multiplier_spec(bits).settings(), split=multiplier_split(bits), **limit)
+            yield time_to_solution(f"{bits}x{bits}", list(seeds), settings,
                                    backend=backend, progress=progress)

@@ -32,7 +32,7 @@ def _parse_list(text, cast=str):
               help="Seeds for the 3x3 time-to-solution rows (minutes each; empty to skip).")
 @click.option("--solve-4x4-seeds", default="", show_default=True,
               help="Seeds for the 4x4 time-to-solution rows with the `solve multiplier --bits 4` defaults "
-                   "(a minute or more each; empty to skip).")
+                   "(seconds each; empty to skip).")
 @click.option("--solve-backends", default="auto", show_default=True,
               help="Backends of the time-to-solution rows, one row each (auto: cupy with a GPU, else numba).")
 @click.option("--solve-time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
@@ -105,8 +105,10 @@ def format_row(row: dict) -> str:
         med, lo, hi = (row[k] and round(row[k], 1) for k in ("median_seconds_to_solution", "min_seconds",
                                                                "max_seconds"))
         its = row["iterations"]
+        split = row["settings"].get("split")
         return (f"{row['problem']} solve  {row['arch']} {row['dtype']}, {row['trials']} trial(s), "
                 f"{row['backend']}, {row['threads']} thread(s)\n"
+                + (f"  one network per cofactor of {','.join(split)}\n" if split else "") +
                 f"  solved {sum(row['solved'])} of {len(row['seeds'])} seeds; "
                 f"seconds to solution: median {med} (min {lo}, max {hi})\n"
                 f"  iterations: median {statistics.median(its):.0f} (min {min(its)}, max {max(its)})")

@@ -23,6 +23,14 @@ def test_time_to_solution_row():
     assert row["iterations"][0] <= 10_000
 
 
+def test_four_bit_rows_solve_by_cofactors_like_the_cli():
+    from btflearn.bench import run_bench
+    rows = list(run_bench([], ["numba"], ["float64"], solve_4x4_seeds=[0], bandwidth_mb=0))
+    (row,) = rows
+    assert row["settings"]["split"] == ["a0", "b0"] and row["arch"] == "dense:6-12-12-12-8"
+    assert row["solved"] == [True]        # the 6-input network ran on the cofactors
+
+
 def test_bench_json_cli():
     out = subprocess.run([sys.executable, "-c", "from btflearn.cli.main import main; main()", "bench",
                           "--problems", "2x2", "--backends", "numba", "--seconds", "0.1", "--solve-seeds", "",

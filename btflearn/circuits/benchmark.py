@@ -31,18 +31,20 @@ class BenchTask:
     arch: object                   # arch string or Network for fit
     settings: dict = field(default_factory=dict)
     complete: bool = True          # the dataset is the whole truth table
+    split: list = field(default_factory=list)   # inputs whose cofactors get a network each (btflearn.split_fit)
 
 
 def bench_task(name: str, seed: int = 0) -> BenchTask:
     """The benchmark's task called ``name`` (one of TASK_NAMES) with its default solver settings."""
     if name.startswith("multiplier") and name[len("multiplier"):].isdigit():
-        from ..tasks import multiplier, multiplier_spec
+        from ..tasks import multiplier, multiplier_spec, multiplier_split
         bits = int(name[len("multiplier"):])
         spec = multiplier_spec(bits)
         if spec.arch is None:
             raise BtfError(f"no default architecture for a {bits}-bit multiplier")
         settings = {k: v for k, v in spec.settings().items() if k not in ("arch", "batch")}
-        return BenchTask(name, multiplier(bits), multiplier_circuit(bits), spec.arch, settings)
+        return BenchTask(name, multiplier(bits), multiplier_circuit(bits), spec.arch, settings,
+                         split=multiplier_split(bits))
     if name == "life":
         from ..tasks import LifeLikeCA
         from ..tasks.life import LOCAL_SPEC
@@ -69,13 +71,17 @@ def bench_row(task: BenchTask, model=None, minimise_time: float | None = None, s
     from ..model import Model
     from ..sparsify import DEFAULT_TIME_LIMIT, sparsify
     from ..solver import fit
+    from ..split_fit import fit_split
     from .stats import circuit_stats
     from . import eda
 
     row = {"task": task.name, "items": int(task.dataset.n_items), "complete": task.complete}
     if model is None:
         t0 = time.perf_counter()
-        run = fit(task.dataset, arch=task.arch, seed=seed, **task.settings)
+        if task.split:
+            run = fit_split(task.dataset, task.split, arch=task.arch, seed=seed, **task.settings)
+        else:
+            run = fit(task.dataset, arch=task.arch, seed=seed, **task.settings)
         row["solve_seconds"] = round(time.perf_counter() - t0, 2)
         if not run.solved:
             row["error"] = "not solved"
