@@ -61,9 +61,11 @@ def cuda(request):
 
 @pytest.fixture
 def cupy_module(cuda, monkeypatch):
-    """``cuda``, also as what ``import cupy`` gives CupyBackend."""
+    """``cuda``, also as what ``import cupy`` gives CupyBackend (the fake's records start empty)."""
     if KIND != "device":
         monkeypatch.setitem(sys.modules, "cupy", cuda)
+        cuda.launches.clear()
+        cuda.module_options.clear()
     return cuda
 
 
@@ -338,6 +340,9 @@ def test_fit_with_cupy_equals_numba(cupy_module, monkeypatch, close, numba_fits,
             close("weights", a.weights, b.weights)
             if b.codes is not None:
                 np.testing.assert_array_equal(a.codes, b.codes)
+    if KIND != "device":   # the options reached the backend fit built
+        assert ("btf_item_pass_kernel" in cupy_module.launches) == (layout == "grid")
+        assert cupy_module.module_options[-1] == nvrtc_options(fmad)
 
 
 @LAYOUT
