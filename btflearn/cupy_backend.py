@@ -125,6 +125,13 @@ class CupyBackend(Backend):
             else:
                 d[key][cp.asarray(slots)] = cp.asarray(host)
 
+    def working_bytes(self) -> int:
+        """Device bytes: the state's copy and scratch, and the problem's arrays (the bench's "held")."""
+        if self._dev is None:
+            return 0
+        return (sum(a.nbytes for key, a in self._dev.items() if key != "shape")
+                + sum(a.nbytes for a in self._graph_dev))
+
     def mark_dirty(self, slots=None):
         """Upload these slots (all when None) at the next run: for host-side edits of a running slot's
         state that the restart rule (iters == 0 and RUNNING) does not see, e.g. a resumed checkpoint."""

@@ -347,6 +347,8 @@ def test_bench_throughput_row_for_cupy(lib, monkeypatch):
     row = throughput("2x2", "cupy", trials=3, seconds=0.05, repeats=2)
     assert row["backend"] == "cupy" and row["trials"] == 3 and row["edge_item_iters_per_s"] > 0
     assert row["layout"] == "trial" and row["nvrtc_options"] == []
+    # held: the host state (21 B per edge-item for the 2x2) and the device's copy with its scratch
+    assert row["state_bytes_per_edge_item"] > 50
     assert throughput("2x2", "cupy", trials=2, seconds=0.05, repeats=2, layout="grid")["layout"] == "grid"
 
 
