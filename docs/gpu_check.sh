@@ -13,8 +13,9 @@
 #            and tests/test_cuda_math.py (the CPU build of the same source)
 #   bench    2x2, 3x3, 4x4, 5x5: Numba rows, then CuPy rows with one trial and a batch of restarts in
 #            both launch layouts (trial, grid), each with its ratio to the best Numba row
-#   solve    the 4x4 to a verified solution on the GPU (multiplier_spec(4) settings), a few seeds, each
-#            stopped at an equal share of the time left
+#   solve    the 4x4 to a verified solution on the GPU as `btflearn solve multiplier --bits 4` runs it
+#            (its default split and settings), seeds SEEDS_4X4 (0-4), each stopped at an equal share
+#            of the time left
 # Output in $OUT (default /tmp/gpu_out), 8 files:
 #   00_summary.txt      per step: exit status, seconds, budget
 #   01_env.txt          versions and the install log
@@ -28,7 +29,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 ROOT=$PWD
 OUT="${OUT:-/tmp/gpu_out}"
 DEADLINE="${DEADLINE:-420}"   # seconds for the whole script
-SEEDS_4X4="${SEEDS_4X4:-0-3}"
+SEEDS_4X4="${SEEDS_4X4:-0-4}"
 PY="${PYTHON:-python3}"
 mkdir -p "$OUT" || exit 2
 SUMMARY="$OUT/00_summary.txt"
