@@ -27,12 +27,12 @@ import sys
 import numpy as np
 import pytest
 
-from btflearn import fit
+from btflearn import fit, parse_arch
 from btflearn.backends import (AT_MAX_ITER, BELOW_GAPSTOP, RUNNING, KernelSpec, NumpyBackend, cupy_problem,
                                make_backend)
 from btflearn.cupy_backend import CupyBackend, kernel_source, nvrtc_options
 from btflearn.kernels import reference as ref
-from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT
+from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
 from btflearn.tasks import multiplier, random_decoder
 from cuda_harness import bilinear_cases, compiler, fake_cupy, start_state, trio_cases, trio_cost
 
@@ -306,6 +306,23 @@ def test_degenerate_states_match_the_reference(cupy_module, close, layout, fmad)
     spec = KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
     eng = CupyBackend(spec, layout=layout, fmad=fmad)
     _compare_runs(close, eng, NumpyBackend(spec), st_c, st_r, (1, 1, 3))
+
+
+@FMAD
+@LAYOUT
+def test_gate_projection_matches_the_reference(cupy_module, close, layout, fmad):
+    """The support (gate) projection of the concurred weights: mixed supports per node, one node off."""
+    data = multiplier(2)
+    net = parse_arch("dense:4-5-3-4")
+    support = np.zeros(net.n_nodes, dtype=np.int64)
+    support[net.first_btf:] = [3, 5, 1, 3, 3, 5, 3, 0, 3, 5, 3, 7]
+    _, st_c, st_r = _pair("dense:4-5-3-4", data, 2, 11, INPUT_DATA, "float64")
+    graph = kernel_graph(net, 3.0, support)
+    spec = KernelSpec(graph, data.inputs, data.outputs, INPUT_DATA, 0.3, 1e-2, 10 ** 9)
+    _compare_runs(close, CupyBackend(spec, layout=layout, fmad=fmad), NumpyBackend(spec), st_c, st_r, (1, 4))
+    n = net.first_btf + 1   # support 5: five equal nonzero weights
+    w = st_c.wb[0, net.in_start[n]:net.in_start[n + 1]]
+    assert np.count_nonzero(w) == 5 and np.allclose(np.abs(w[w != 0]), np.sqrt(len(w) / 5))
 
 
 # ------------------------------------------------------------------------------------------ fit
