@@ -42,6 +42,7 @@ trap 'rm -rf "$WORK"; rm -f "$OUT"/*.tmp' EXIT
 export PYTHONUNBUFFERED=1                        # logs stay complete when a step is cut short
 export CUPY_CACHE_DIR="$WORK/cupy_cache"         # NVRTC output, shared by the steps
 export BTFLEARN_CUDA_REPORT="$OUT/03_deviations.json"
+[[ -z "${GPU_CHECK_ANYWAY:-}" ]] && export BTFLEARN_CUDA_TESTS=device   # no silent CPU stand-in
 START=$SECONDS
 FAILED=()
 

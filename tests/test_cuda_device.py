@@ -5,7 +5,7 @@ through cupy.RawModule, once with NVRTC's default (fused multiply-adds) and once
 Elsewhere the same test bodies run on the CPU build of the same source behind the fake cupy of
 tests/cuda_harness.py (test ids say which: ``device`` or ``cpu-harness``), so the tests themselves are
 checked on every run and a GPU only adds the device. Without a C++ compiler for the harness either,
-the module is skipped.
+the module is skipped; with BTFLEARN_CUDA_TESTS=device, a missing device is an error instead.
 
 Tolerances. float64: 1e-9 absolute, as tests/test_cuda_math.py. Without fused multiply-adds the device
 rounds as the CPU harness (built with -ffp-contract=off); with them, single operations differ in the
@@ -38,6 +38,10 @@ from cuda_harness import bilinear_cases, compiler, fake_cupy, start_state, trio_
 
 DEVICE_PROBLEM = cupy_problem()   # None: CuPy imports and sees a CUDA device
 KIND = "device" if DEVICE_PROBLEM is None else "cpu-harness"
+# BTFLEARN_CUDA_TESTS=device: a GPU check, where passing on the CPU harness instead would hide a problem
+REQUIRE_DEVICE = os.environ.get("BTFLEARN_CUDA_TESTS") == "device"
+if DEVICE_PROBLEM is not None and REQUIRE_DEVICE:
+    pytest.fail(f"BTFLEARN_CUDA_TESTS=device, but there is no CUDA device: {DEVICE_PROBLEM}", pytrace=False)
 if DEVICE_PROBLEM is not None and compiler() is None:
     pytest.skip(f"no CUDA device ({DEVICE_PROBLEM}) and no C++ compiler to build the CPU harness instead",
                 allow_module_level=True)
@@ -117,7 +121,7 @@ def _nvrtc_ptx(source, options):
         from cupy.cuda import nvrtc
         prog = nvrtc.createProgram(source, "btf.cu", [], [])
     except Exception as exc:  # noqa: BLE001  no CuPy, or no NVRTC library
-        pytest.skip(f"needs CuPy's NVRTC ({type(exc).__name__}: {exc})")
+        (pytest.fail if REQUIRE_DEVICE else pytest.skip)(f"needs CuPy's NVRTC ({type(exc).__name__}: {exc})")
     try:
         nvrtc.compileProgram(prog, list(options) + ["-arch=compute_90"])
         ptx = nvrtc.getPTX(prog)
