@@ -14,8 +14,8 @@
 #   bench    2x2, 3x3, 4x4, 5x5: Numba rows, then CuPy rows with one trial and a batch of restarts in
 #            both launch layouts (trial, grid), each with its ratio to the best Numba row
 #   solve    the 4x4 to a verified solution on the GPU as `btflearn solve multiplier --bits 4` runs it
-#            (its default split and settings), seeds SEEDS_4X4 (0-4), each stopped at an equal share
-#            of the time left
+#            (its default split and settings), seeds SEEDS_4X4 (0-2), each stopped at an equal share
+#            of its time; then (solve1) the one network of --split none, seeds 0 and 1
 # Output in $OUT (default /tmp/gpu_out), 8 files:
 #   00_summary.txt      per step: exit status, seconds, budget
 #   01_env.txt          versions and the install log
@@ -29,7 +29,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 ROOT=$PWD
 OUT="${OUT:-/tmp/gpu_out}"
 DEADLINE="${DEADLINE:-420}"   # seconds for the whole script
-SEEDS_4X4="${SEEDS_4X4:-0-4}"
+SEEDS_4X4="${SEEDS_4X4:-0-2}"
 PY="${PYTHON:-python3}"
 mkdir -p "$OUT" || exit 2
 SUMMARY="$OUT/00_summary.txt"
@@ -167,7 +167,7 @@ step bench 140 "$OUT/04_bench.txt" "${CLI[@]}" bench --problems 2x2,3x3,4x4,5x5 
 # -------------------------------------------------------------------------------------------- solve
 n_seeds=$("$PY" -c "from btflearn.grid import parse_seeds; print(len(parse_seeds('$SEEDS_4X4')))" 2>/dev/null || echo 4)
 budget=$((DEADLINE - (SECONDS - START) - 8))
-((budget > 150)) && budget=150
+((budget > 75)) && budget=75
 per_seed=$(((budget - 25) / n_seeds))   # the rest: start-up, compiling, the read-outs
 if ((per_seed < 10)); then
     note "solve    skipped: $budget s left for $n_seeds seeds"
@@ -175,6 +175,17 @@ else
     step solve "$budget" "$OUT/06_solve4x4.txt" "${CLI[@]}" bench --problems "" --backends cupy --solve-seeds "" \
         --solve-4x4-seeds "$SEEDS_4X4" --solve-backends cupy --solve-time-limit "$per_seed" \
         --bandwidth-mb 0 --json-out "$OUT/07_solve4x4.json"
+fi
+# the one network for all 256 facts (--split none), where a GPU has more to do per iteration
+budget=$((DEADLINE - (SECONDS - START) - 8))
+if ((budget > 40)); then
+    step solve1 "$budget" "$OUT/06_solve4x4.txt" "$PY" -c "
+import json
+from btflearn.bench import time_to_solution
+from btflearn.tasks import multiplier_spec
+row = time_to_solution('4x4', [0, 1], dict(multiplier_spec(4, split=[]).settings(), time_limit=$(((budget - 20) / 2))),
+                       backend='cupy', progress=lambda *a: print('seed %d: solved %s, %.1f s, %d iterations' % a))
+print(json.dumps(row))"
 fi
 
 note "done in $((SECONDS - START)) s; ${#FAILED[@]} step(s) failed${FAILED[*]:+: ${FAILED[*]}}"
