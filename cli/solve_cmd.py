@@ -20,8 +20,8 @@ def _multiplier_specs():
 @click.option("--bits", type=click.IntRange(1, 8), default=2, show_default=True, help="Bits per operand.")
 @click.option("--split", default=None, metavar="INPUTS",
               help="Learn one network (--arch) per cofactor of these inputs, e.g. a0,b0, joined by a "
-                   "multiplexer of threshold gates; 'none' for one network [default: a0,b0 "
-                   "for 4 and 5 bits, else none].")
+                   "multiplexer of threshold gates; 'none' for one network [default: a3,b3 "
+                   "for 4 bits, a0,b0 for 5, else none].")
 @solver_options(_multiplier_specs())
 @resumable
 def multiplier(bits, split, out, **opts):

@@ -27,7 +27,7 @@ def test_four_bit_rows_solve_by_cofactors_like_the_cli():
     from btflearn.bench import run_bench
     rows = list(run_bench([], ["numba"], ["float64"], solve_4x4_seeds=[0], bandwidth_mb=0))
     (row,) = rows
-    assert row["settings"]["split"] == ["a0", "b0"] and row["arch"] == "dense:6-12-12-12-8"
+    assert row["settings"]["split"] == ["a3", "b3"] and row["arch"] == "dense:6-12-12-12-8"
     assert row["solved"] == [True]        # the 6-input network ran on the cofactors
 
 

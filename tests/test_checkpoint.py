@@ -157,7 +157,7 @@ def test_four_bit_runs_always_write_a_run_directory(tmp_path, monkeypatch):
     assert "try more --trials" in res.output and "time limit" not in res.output
     run = tmp_path / "runs" / "multiplier4"
     report = json.loads((run / "result.json").read_text())
-    assert report["hyperparameters"]["split"] == ["a0", "b0"] and not report["solved"]
+    assert report["hyperparameters"]["split"] == ["a3", "b3"] and not report["solved"]
     assert report["trials"][0]["iterations"] == 8       # the first cofactor's trial, then it gave up
     assert not (run / "cofactors").exists()             # ended normally: nothing to resume
     one = CliRunner().invoke(cli, ["solve", "multiplier", "--bits", "4", "--split", "none", "--max-iter", "8",
