@@ -18,8 +18,8 @@ from .spec import RunSpec
 #   longer step (beta 0.3) solve 12 of 12 seeds at a median of 2432 iterations instead of 6624.
 # 4 bits: split on a3 and b3, each cofactor (64 facts of the other 6 inputs) is about a 3x3 multiplier
 #   (a3 = b3 = 0: exactly one) and the 3x3's network and settings solve it in seconds; the joined circuit
-#   is an order of magnitude smaller than the one network's, and the top bits' cofactors have more
-#   constant outputs than a0 and b0's (seeds 0-4: median 143 AIG ANDs against 202; docs/minimisation.md).
+#   is an order of magnitude smaller than the one network's, and smaller than a0 and b0's cofactors give
+#   (seeds 0-4: median 143 AIG ANDs against 202; docs/minimisation.md).
 #   The one network (--split none):
 #   dense:8-32-32-32-8 at sigma 5 (narrower or deeper dense nets plateaued at gap 0.21-0.27), gamma 1e-3
 #   and beta 0.3 (14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k), float32 (solves as
