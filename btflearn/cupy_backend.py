@@ -11,7 +11,7 @@ the device state back when it is wanted.
 
 Device layout: item-fastest, (T, E, N) and (T, V, N) (see btf_math.cuh), float64 whatever the host
 dtype. The maths is tested on every CI run through the CPU build of the same source
-(tests/test_cuda_math.py); GPU figures need a machine with a GPU.
+(tests/test_cuda_math.py); the figures measured on a GPU are in docs/gpu.md.
 """
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ KERNELS = ("btf_prepare_kernel", "btf_item_pass_kernel", "btf_node_concur_kernel
            "btf_close_kernel", "btf_flush_kernel", "btf_trial_kernel")
 LAYOUTS = ("auto", "trial", "grid")
 GRID_BLOCK = 128
+# layout "auto": the grid from this many trial-items (trials x items per trial) on, one block per trial
+# below. docs/gpu.md, the H200's bench rows: one trial of 16 and of 64 items ran 1.49x and 1.03x faster
+# one block per trial; one trial of 256 items ran 1.13-1.15x faster on the grid, and so did every
+# batch of 26-4096 trials (1.02-1.92x; the 4x4's 43 trials tied, 0.8% the other way). No point
+# between 64 and 256 trial-items was measured.
+GRID_MIN_TRIAL_ITEMS = 256
 NO_FMAD = ("--fmad=false",)   # NVRTC option: no contraction of a*b+c into fused multiply-adds
 
 
@@ -61,10 +67,10 @@ def _blocks(count: int, block: int) -> int:
 class CupyBackend(Backend):
     """CUDA kernels through CuPy, parallel over trials x items (see rrr_kernels.cu).
 
-    layout: "trial" runs a whole chunk of iterations in one launch with one block per trial (batched
-    restarts; no launch per iteration); "grid" launches the four passes per iteration over
-    (trial, item) / (trial, node) grids (many items, few trials); "auto" picks "trial" up to 2048 items.
-    (The threshold is a guess: not yet measured on a GPU.)
+    layout: "trial" runs a whole chunk of iterations in one launch with one block per trial (no
+    launch per iteration); "grid" launches the four passes per iteration over
+    (trial, item) / (trial, node) grids; "auto" picks "grid" once trials x items reach
+    GRID_MIN_TRIAL_ITEMS, "trial" below (few small trials: one launch per chunk beats four per iteration).
 
     fmad: True compiles with NVRTC's default, which contracts a*b+c into fused multiply-adds (one
     rounding instead of two: faster, but not the CPU's rounding); False passes --fmad=false, so the
@@ -155,7 +161,7 @@ class CupyBackend(Backend):
         """"trial" (one block per trial, a whole chunk per launch) or "grid" (four launches per iteration)."""
         if self.layout_setting != "auto":
             return self.layout_setting
-        return "trial" if N <= 2048 else "grid"
+        return "grid" if T * N >= GRID_MIN_TRIAL_ITEMS else "trial"
 
     def run(self, st, n_iter: int) -> np.ndarray:
         cp = self.cp

@@ -23,7 +23,7 @@ import pytest
 from btflearn import fit, parse_arch
 from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, cupy_available,
                                make_backend)
-from btflearn.cupy_backend import NO_FMAD, CupyBackend, kernel_source
+from btflearn.cupy_backend import GRID_MIN_TRIAL_ITEMS, NO_FMAD, CupyBackend, kernel_source
 from btflearn.errors import BtfError
 from btflearn.kernels import reference as ref
 from btflearn.kernels.graph import INPUT_BINARY, INPUT_DATA, INPUT_ONEHOT, kernel_graph
@@ -248,6 +248,33 @@ def test_cupy_backend_runs_the_kernels_like_the_reference(lib, monkeypatch, layo
     eng.sync_state(st_c)
     for key in ("zw", "zx", "zy", "g"):
         np.testing.assert_allclose(getattr(st_c, key), getattr(st_r, key), rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_auto_layout_follows_the_measured_threshold(lib, monkeypatch):
+    """layout "auto": one block per trial below GRID_MIN_TRIAL_ITEMS trials x items, the grid from there
+    on; at every (trials, items) point of the H200's bench rows (docs/gpu.md) it picks the layout that
+    ran faster there (the 4x4's batch of 43, a tie, goes to the grid)."""
+    cp = fake_cupy(lib)
+    monkeypatch.setitem(sys.modules, "cupy", cp)
+    data = multiplier(2)
+    args = (kernel_graph(parse_arch("4-4-4-4"), 3.0), data.inputs, data.outputs, INPUT_DATA, 0.2, 1e-3, 10 ** 9)
+    eng = CupyBackend(KernelSpec(*args))
+    measured = {(1, 16): "trial", (4096, 16): "grid", (1, 64): "trial", (1106, 64): "grid",
+                (1, 256): "grid", (43, 256): "grid", (26, 256): "grid"}
+    assert {point: eng.layout(*point, 60) for point in measured} == measured
+    assert GRID_MIN_TRIAL_ITEMS == 256
+    assert (eng.layout(15, 16, 60), eng.layout(16, 16, 60)) == ("trial", "grid")   # the threshold itself
+    assert (eng.layout(3, 64, 60), eng.layout(4, 64, 60)) == ("trial", "grid")
+    # a layout asked for is kept whatever the size
+    trial, grid = CupyBackend(KernelSpec(*args), layout="trial"), CupyBackend(KernelSpec(*args), layout="grid")
+    assert (trial.layout(4096, 16, 60), grid.layout(1, 16, 60)) == ("trial", "grid")
+    # and a run launches the kernels of the layout chosen: 15 trials of the 2x2's 16 items, then 16
+    for T, layout in ((15, "trial"), (16, "grid")):
+        cp.launches.clear()
+        _, st = start_state("4-4-4-4", data, T, 1, INPUT_DATA)
+        CupyBackend(KernelSpec(*args)).run(st, 2)
+        assert ("btf_trial_kernel" in cp.launches, "btf_item_pass_kernel" in cp.launches) == \
+            (layout == "trial", layout == "grid")
 
 
 def test_fmad_setting_reaches_nvrtc(lib, monkeypatch):
