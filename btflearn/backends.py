@@ -20,6 +20,13 @@ from .kernels.graph import AT_MAX_ITER, BELOW_GAPSTOP, INPUT_DATA, RUNNING, Kern
 
 ITEM_BLOCK_MIN = 1024  # items per block below which a trial is not split over threads (see layout)
 BACKENDS = ("auto", "numba", "numpy", "cupy")
+# backend "auto" runs a batch (trials advanced together in one state) on the GPU from this many trials
+# on, on Numba below. docs/gpu.md, an H200 against 16 Numba threads on its host: one trial on the GPU
+# ran at 0.02-0.12x of the best Numba row (at best 0.34-0.64x of one Numba thread), and the 4x4's one
+# network with two trials made about 65 iterations per second (Numba: 168-182 on 2 cores); batches of
+# 26 (5x5), 43 (4x4), 1106 (3x3) and 4096 (2x2) trials ran 2.2-18.5x faster than Numba's best. 26 is
+# the smallest batch measured to win; none between 2 and 26 was measured.
+CUPY_MIN_BATCH = 26
 
 
 class KernelSpec(NamedTuple):
@@ -262,13 +269,27 @@ def cupy_available() -> bool:
     return cupy_problem() is None
 
 
-def make_backend(name: str, spec: KernelSpec, **options) -> Backend:
-    """The backend called ``name`` for ``spec`` (auto: CuPy when it imports and a GPU is present, else
-    Numba when it imports, else NumPy). ``options`` go to the backend (e.g. NumbaBackend's by_trial)."""
+def resolve_backend(name: str, batch: int = 1) -> str:
+    """The backend that ``name`` runs a batch of ``batch`` trials on: ``name`` itself, or for "auto"
+    Numba, unless a CUDA device is present (CuPy imports and sees one) and the batch holds at least
+    CUPY_MIN_BATCH trials (or Numba does not import: the NumPy reference is slower still); NumPy when
+    neither Numba nor a GPU is there."""
     if name not in BACKENDS:
         raise BtfError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    if name == "auto":
-        name = "cupy" if cupy_available() else "numba" if numba_available() else "numpy"
+    if name != "auto":
+        return name
+    numba_here = numba_available()
+    if numba_here and batch < CUPY_MIN_BATCH:
+        return "numba"   # CuPy is not even imported: a small batch runs faster on the CPU
+    if cupy_available():
+        return "cupy"
+    return "numba" if numba_here else "numpy"
+
+
+def make_backend(name: str, spec: KernelSpec, batch: int = 1, **options) -> Backend:
+    """The backend called ``name`` for ``spec``, "auto" resolved for a batch of ``batch`` trials
+    (resolve_backend). ``options`` go to the backend (e.g. NumbaBackend's by_trial)."""
+    name = resolve_backend(name, batch)
     if name == "numba":
         if not numba_available():
             raise BtfError("the numba backend needs numba: pip install numba")

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .backends import RUNNING, SolverState, make_backend
+from .backends import RUNNING, SolverState, make_backend, resolve_backend
 from .errors import BtfError
 from .dataset import Dataset
 from .arch import parse_arch
@@ -104,6 +104,7 @@ def throughput(problem: str, backend: str, threads: int | None = None, trials: i
     projection as the rest of a run, which is what runs spend their time in. The chunk length is
     calibrated after a first call that loads or compiles the JIT code."""
     from .kernels.graph import kernel_graph
+    backend = resolve_backend(backend, trials)   # "auto": the backend a fit of this batch runs on
     arch, make = PROBLEMS[problem]
     net, data = parse_arch(arch), make()
     graph = kernel_graph(net, 3.0)

@@ -42,6 +42,8 @@ def fit(dataset: Dataset, arch="4-4-4-4", sigma: float = Settings.sigma, beta: f
     gamma: metric rate in (0, 1]; None means 1/max_iter. trials: restarts, each seeded from (seed, trial).
     batch: how many trials advance together (default: all, at most 16). stop_on_first: stop at the
     first verified solution. progress: called with a dict after every chunk of iterations.
+    backend: "numba", "numpy", "cupy", or "auto": Numba, or CuPy on a GPU for a batch of at least
+    btflearn.backends.CUPY_MIN_BATCH trials (btflearn.backends.resolve_backend, docs/gpu.md).
     polish: a read-out can reproduce every item while the gap is still large (weights not yet sparse);
     with polish > 0 such a trial keeps iterating for up to ``polish`` more iterations (or until a verified
     read-out has its gap below gapstop), and its result is the verified read-out of smallest gap met on
@@ -176,7 +178,7 @@ class InProcessRun:
         d, net, s = problem.dataset, problem.network, problem.settings
         self.warm = _warm_start(init, net, d)
         self.engine = make_backend(backend, KernelSpec(problem.graph, d.inputs, d.outputs, problem.input_mode,
-                                                       s.beta, s.gamma, s.max_iter))
+                                                       s.beta, s.gamma, s.max_iter), batch=batch)
         self.state = SolverState.empty(batch, d.n_items, net.n_edges, net.n_nodes, np.dtype(s.dtype))
         self.slots: list[Slot | None] = [None] * batch
         self.results: list[TrialResult] = []

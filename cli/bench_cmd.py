@@ -34,7 +34,8 @@ def _parse_list(text, cast=str):
               help="Seeds for the 4x4 time-to-solution rows with the `solve multiplier --bits 4` defaults "
                    "(seconds each; empty to skip).")
 @click.option("--solve-backends", default="auto", show_default=True,
-              help="Backends of the time-to-solution rows, one row each (auto: cupy with a GPU, else numba).")
+              help="Backends of the time-to-solution rows, one row each (auto: as fit picks it, numba for "
+                   "the multipliers' few trials; each row names the backend that ran).")
 @click.option("--solve-time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
               help="Stop each seed's fit after S seconds (an unsolved seed counts as such).")
 @click.option("--profile", is_flag=True,

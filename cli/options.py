@@ -39,6 +39,7 @@ def solver_options(specs=None, writes_circuit: bool = True):
     a btflearn.tasks.RunSpec, or ``(option name, {size: RunSpec})`` for a task whose defaults depend on
     its size (the options then default to None; ``resolve_spec`` fills them in). --help shows them.
     ``writes_circuit``: also --minimise/--no-minimise and --minimise-time (commands that write circuits)."""
+    from btflearn.backends import CUPY_MIN_BATCH
     from btflearn.tasks import RunSpec
     specs = specs or RunSpec()
     d = {key: _spec_default(specs, key) for key in SPEC_KEYS}
@@ -67,7 +68,10 @@ def solver_options(specs=None, writes_circuit: bool = True):
                         "same in any batch; fewer trials per core reach the first solution sooner)."),
             click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
                          help="Stop after this many seconds (resumable with --resume when --out is given)."),
-            click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True),
+            click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+                         help=f"auto: numba, or cupy where CuPy sees a CUDA GPU and {CUPY_MIN_BATCH} or "
+                              f"more trials run in one batch (--trials and --batch): a GPU runs one or a few "
+                              f"trials slower than the CPU (docs/gpu.md)."),
             option("--dtype", "dtype", type=click.Choice(["float64", "float32"]),
                    help="Storage of the replicated state."),
             click.option("--out", type=click.Path(file_okay=False), default=None,

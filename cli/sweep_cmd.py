@@ -161,7 +161,9 @@ def sweep_classify(data, ns, seeds, pool, baseline, baseline_steps, baseline_lr,
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per run (not for the whole sweep).")
 @click.option("--backend", type=click.Choice(["auto", "numba", "numpy", "cupy"]), default="auto",
-              show_default=True)
+              show_default=True,
+              help="auto: numba where it imports (each run is one trial, which a GPU runs slower than the "
+                   "CPU, docs/gpu.md).")
 @click.option("--scheduler", default=None,
               help="Run every (setting, seed) as one Dask task: local, local:N or tcp://host:port "
                    "(pip install 'btflearn[dask]'). Default: in-process, one run after another.")

@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 
 from btflearn import fit, parse_arch
-from btflearn.backends import (AT_MAX_ITER, RUNNING, KernelSpec, NumbaBackend, NumpyBackend, cupy_available,
-                               make_backend)
+from btflearn import backends
+from btflearn.backends import (AT_MAX_ITER, CUPY_MIN_BATCH, RUNNING, KernelSpec, NumbaBackend, NumpyBackend,
+                               cupy_available, make_backend, resolve_backend)
 from btflearn.cupy_backend import GRID_MIN_TRIAL_ITEMS, NO_FMAD, CupyBackend, kernel_source
 from btflearn.errors import BtfError
 from btflearn.kernels import reference as ref
@@ -314,6 +315,7 @@ def test_selection_without_cupy(monkeypatch):
     args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
     assert not cupy_available()
     assert isinstance(make_backend("auto", KernelSpec(*args)), NumbaBackend)
+    assert isinstance(make_backend("auto", KernelSpec(*args), batch=CUPY_MIN_BATCH), NumbaBackend)
     with pytest.raises(BtfError, match="CuPy is not installed"):
         make_backend("cupy", KernelSpec(*args))
 
@@ -328,16 +330,39 @@ def test_selection_with_cupy_but_no_gpu(monkeypatch, devices, message):
     args = (None, np.zeros((1, 1)), np.zeros((1, 1)), 0, 0.2, 1e-3, 10)
     assert not cupy_available()
     assert isinstance(make_backend("auto", KernelSpec(*args)), NumbaBackend)
+    assert isinstance(make_backend("auto", KernelSpec(*args), batch=4096), NumbaBackend)
     with pytest.raises(BtfError, match=message):
         make_backend("cupy", KernelSpec(*args))
 
 
-def test_auto_picks_cupy_when_a_device_is_present(lib, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(lib, devices=1))
+def test_auto_picks_cupy_for_a_large_batch_when_a_device_is_present(lib, monkeypatch):
+    """auto with a GPU: Numba below CUPY_MIN_BATCH trials in one state (one or two trials on the GPU are
+    latency-bound, docs/gpu.md), CuPy from there on; fit resolves it with its batch, the bench with its
+    trials. A small batch does not even ask CuPy for a device."""
+    cp = fake_cupy(lib, devices=1)
+    asked = []
+    count = cp.cuda.runtime.getDeviceCount
+    cp.cuda.runtime.getDeviceCount = lambda: asked.append(1) or count()
+    monkeypatch.setitem(sys.modules, "cupy", cp)
     data = multiplier(2)
-    graph = kernel_graph(parse_arch("4-4-4-4"), 3.0)
-    assert cupy_available()
-    assert make_backend("auto", KernelSpec(graph, data.inputs, data.outputs, 0, 0.2, 1e-3, 10)).name == "cupy"
+    spec = KernelSpec(kernel_graph(parse_arch("4-4-4-4"), 3.0), data.inputs, data.outputs, 0, 0.2, 1e-3, 10)
+    assert CUPY_MIN_BATCH == 26
+    assert [make_backend("auto", spec, batch=b).name for b in (1, 2, 16, 25)] == ["numba"] * 4
+    assert make_backend("auto", spec).name == "numba" and not asked    # the default batch: one trial
+    assert [make_backend("auto", spec, batch=b).name for b in (26, 43, 4096)] == ["cupy"] * 3
+    assert asked and cupy_available()
+    # a backend asked for by name is kept, whatever the batch
+    assert [resolve_backend(name, b) for name in ("numba", "numpy", "cupy") for b in (1, 4096)] == \
+        ["numba", "numba", "numpy", "numpy", "cupy", "cupy"]
+    # fit's batch is min(trials, batch or 16)
+    kw = dict(arch="4-4-4-4", max_iter=4, seed=0, stop_on_first=False)
+    assert fit(data, trials=30, **kw).backend == "numba"
+    assert fit(data, trials=26, batch=26, **kw).backend == "cupy"
+    from btflearn.bench import throughput
+    assert throughput("2x2", "auto", trials=26, seconds=0.02, repeats=1, warm=0)["backend"] == "cupy"
+    # without Numba the GPU runs any batch (the alternative is the NumPy reference)
+    monkeypatch.setattr(backends, "numba_available", lambda: False)
+    assert resolve_backend("auto", 1) == "cupy"
 
 
 def test_bench_cupy_without_gpu_is_a_clear_error():
