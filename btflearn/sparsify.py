@@ -614,6 +614,18 @@ def input_cones(model: Model) -> list:
     return cones
 
 
+def _tie_shift(state: _State, gate: _Gate) -> float:
+    """What to add to a gate's bias weight so that no weighted sum on the items is 0. The state reads a
+    sum of 0 as -1 (e.g. an OR whose bias was set for one more term than it kept); once the weights are
+    scaled, rounding could read it either way. Half the smallest positive sum moves the zeros below 0
+    and keeps every other sign (the bias input is -1)."""
+    sums = state.values[:, gate.fanins] @ np.asarray(gate.weights)
+    if not np.any(sums == 0):
+        return 0.0
+    positive = sums[sums > 0]
+    return float(positive.min()) / 2 if positive.size else 0.5
+
+
 def _to_model(state: _State, model: Model) -> Model:
     """A Model over the gates' edges (every node: the bias and its nonzero fanins; dead nodes a COPY of
     the first input), weights normalised to |w_n|^2 = m_n."""
@@ -627,6 +639,7 @@ def _to_model(state: _State, model: Model) -> Model:
                 pairs[f] = pairs.get(f, 0.0) + w
         if len(pairs) == 1:          # a constant gate needs one real input edge
             pairs[1] = 0.0
+        pairs[0] += _tie_shift(state, gate) if alive[n] else 0.0
         vec = np.array(list(pairs.values()))
         scale = np.sqrt(len(vec)) / np.linalg.norm(vec)
         for f, w in pairs.items():

@@ -182,3 +182,19 @@ def test_no_separator_problem_is_solved_twice(monkeypatch):
     small, report = sparsify(run.model, data, time_limit=60, resolve=False)
     assert np.array_equal(small.predict(data.inputs), data.outputs)
     assert len(asked) >= 1 and len(asked) == len(set(asked)), (len(asked), len(set(asked)))
+
+
+def test_a_gate_whose_sum_is_zero_on_an_item_keeps_its_value_in_the_model():
+    # an OR whose bias weight counts one term more than it has: 2 + x1 + x2 is 0 where both are False,
+    # which the minimiser reads as False; the model it writes must too, with no sum left at 0
+    from btflearn.sparsify import _State, _to_model
+    net = Network.from_edges(4, 2, 1, np.array([[3, 0], [3, 1], [3, 2]]))
+    x = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=float)
+    for bias, w in ((-2.0, 1.0), (-2.2, 1.1), (-6.0, 3.0)):
+        model = Model(net, np.array([bias, w, w]))
+        state = _State(model, x, np.array([[1.0], [1.0], [1.0], [-1.0]]))
+        assert state.exact()
+        written = _to_model(state, model)
+        values, sums = written.node_sums(x)
+        assert np.array_equal(written.predict(x), state.targets)
+        assert np.all(sums[:, 3] != 0)
