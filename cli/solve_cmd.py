@@ -21,7 +21,7 @@ def _multiplier_specs():
 @click.option("--split", default=None, metavar="INPUTS",
               help="Learn one network (--arch) per cofactor of these inputs, e.g. a0,b0, joined by a "
                    "multiplexer of threshold gates; 'none' for one network [default: a3,b3 "
-                   "for 4 bits, a0,b0 for 5, else none].")
+                   "for 4 bits, a3,a4,b3,b4 for 5, else none].")
 @solver_options(_multiplier_specs())
 @resumable
 def multiplier(bits, split, out, **opts):

@@ -13,7 +13,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def test_the_learned_5x5_multiplier_multiplies_by_a_plain_forward_pass():
     model = load_model(EXAMPLES / "multiplier5" / "model.json")
-    assert model.network.arch == "split:0,5" and model.hyperparameters["split"] == ["a0", "b0"]
+    assert model.network.arch == "split:3,4,8,9"
+    assert model.hyperparameters["split"] == ["a3", "a4", "b3", "b4"]
     assert model.accuracy(multiplier(5)) == (1.0, 1.0)
 
 
