@@ -18,7 +18,7 @@ PROBLEMS = {
     "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
     "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
     "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # a 4-bit dense net (256 facts, 3024 edges)
-    # one network of the 5x5 run (split on a0, b0): 256 facts of the other 8 inputs, 4986 edges
+    # a 4x4-sized cofactor of the 5x5 (a0 = b0 = 0: 256 facts of the other 8 inputs), 4986 edges
     "5x5": ("dense:8-32-32-32-10", lambda: _multiplier_cofactor(5)),
 }
 
