@@ -17,33 +17,25 @@ static btf_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #include "rrr_kernels.cu"
 #include "projection_kernels.cu"
 
-#define BTF_CPU_LAUNCH(name)                                                                \
-    extern "C" void cpu_##name(unsigned int grid, unsigned int block, BTF_KERNEL_PARAMS)    \
+// cpu_NAME(grid, block, ...) runs kernel NAME serially over every block and thread of a 1-D launch;
+// PARAMS and ARGS are the kernel's parameter list and the matching argument list.
+#define BTF_CPU_GRID(name, PARAMS, ARGS)                                                    \
+    extern "C" void cpu_##name(unsigned int grid, unsigned int block, PARAMS)               \
     {                                                                                       \
         gridDim.x = grid; gridDim.y = gridDim.z = 1;                                        \
         blockDim.x = block; blockDim.y = blockDim.z = 1;                                    \
         for (blockIdx.x = 0; blockIdx.x < grid; ++blockIdx.x)                               \
-            for (threadIdx.x = 0; threadIdx.x < block; ++threadIdx.x) name(BTF_KERNEL_ARGS); \
+            for (threadIdx.x = 0; threadIdx.x < block; ++threadIdx.x) name(ARGS);           \
     }
 
-BTF_CPU_LAUNCH(btf_prepare_kernel)
-BTF_CPU_LAUNCH(btf_item_pass_kernel)
-BTF_CPU_LAUNCH(btf_node_concur_kernel)
-BTF_CPU_LAUNCH(btf_weight_update_kernel)
-BTF_CPU_LAUNCH(btf_close_kernel)
-BTF_CPU_LAUNCH(btf_flush_kernel)
-
-#define BTF_CPU_CASES(name)                                                                 \
-    extern "C" void cpu_##name(unsigned int grid, unsigned int block, BTF_CASE_PARAMS)      \
-    {                                                                                       \
-        gridDim.x = grid; gridDim.y = gridDim.z = 1;                                        \
-        blockDim.x = block; blockDim.y = blockDim.z = 1;                                    \
-        for (blockIdx.x = 0; blockIdx.x < grid; ++blockIdx.x)                               \
-            for (threadIdx.x = 0; threadIdx.x < block; ++threadIdx.x) name(BTF_CASE_ARGS);  \
-    }
-
-BTF_CPU_CASES(btf_bilinear_cases_kernel)
-BTF_CPU_CASES(btf_trio_cases_kernel)
+BTF_CPU_GRID(btf_prepare_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_item_pass_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_node_concur_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_weight_update_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_close_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_flush_kernel, BTF_KERNEL_PARAMS, BTF_KERNEL_ARGS)
+BTF_CPU_GRID(btf_bilinear_cases_kernel, BTF_CASE_PARAMS, BTF_CASE_ARGS)
+BTF_CPU_GRID(btf_trio_cases_kernel, BTF_CASE_PARAMS, BTF_CASE_ARGS)
 
 // One block per trial: threads of a block synchronise, so the serial emulation runs one thread.
 extern "C" void cpu_btf_trial_kernel(unsigned int grid, unsigned int block, BTF_KERNEL_PARAMS)
