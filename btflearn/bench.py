@@ -18,7 +18,7 @@ PROBLEMS = {
     "3x3": ("6-12-12-12-6", lambda: _multiplier(3)),
     "5x32": ("32-32-32-32-32-32", lambda: _random_data(256, 32, 32)),
     "4x4": ("dense:8-24-24-24-8", lambda: _multiplier(4)),   # a 4-bit dense net (256 facts, 3024 edges)
-    # a 4x4-sized cofactor of the 5x5 (a0 = b0 = 0: 256 facts of the other 8 inputs), 4986 edges
+    # a 4x4-sized cofactor of the 5x5 (a0 = b0 = 1: 256 facts of the other 8 inputs), 4986 edges
     "5x5": ("dense:8-32-32-32-10", lambda: _multiplier_cofactor(5)),
 }
 
@@ -29,8 +29,8 @@ def _multiplier(bits):
 
 
 def _multiplier_cofactor(bits):
-    """The ``bits``-bit multiplier's items with a0 = b0 = 1, over the other inputs (one cofactor of the
-    split that tasks/multiplier.py uses for 5 bits; any cofactor has the same size)."""
+    """The ``bits``-bit multiplier's items with a0 = b0 = 1, over the other inputs (one of the four
+    cofactors of a0, b0; each has the same size)."""
     data = _multiplier(bits)
     rows = (data.inputs[:, 0] > 0) & (data.inputs[:, bits] > 0)
     keep = [j for j in range(data.n_inputs) if j not in (0, bits)]
