@@ -17,9 +17,10 @@ from .spec import RunSpec
 #   layers) with sigma 5 (MAJ5 gates allowed) do. A faster metric (gamma 3e-3 instead of 1e-4) and a
 #   longer step (beta 0.3) solve 12 of 12 seeds at a median of 2432 iterations instead of 6624.
 # 4 bits: split on a3 and b3, each cofactor (64 facts of the other 6 inputs) is about a 3x3 multiplier
-#   (a3 = b3 = 0: exactly one) and the 3x3's network and settings solve it in seconds; the joined circuit
-#   is an order of magnitude smaller than the one network's, and smaller than a0 and b0's cofactors give
-#   (seeds 0-4: median 143 AIG ANDs against 202; docs/minimisation.md).
+#   (a3 = b3 = 0: exactly one) and the 3x3's network solves it in seconds; the joined circuit is an order
+#   of magnitude smaller than the one network's, and smaller than a0 and b0's cofactors give (seeds 0-4
+#   at sigma 5: median 143 AIG ANDs against 202). At sigma 3 (AND/OR/MAJ3 margins) the cofactors still
+#   solve, and sparser: median 127 (docs/minimisation.md).
 #   The one network (--split none):
 #   dense:8-32-32-32-8 at sigma 5 (narrower or deeper dense nets plateaued at gap 0.21-0.27), gamma 1e-3
 #   and beta 0.3 (14k-22k iterations where gamma 1e-4 and beta 0.2 took 33k-80k), float32 (solves as
@@ -38,7 +39,7 @@ ONE_NETWORK = {
                dtype="float32"),
 }
 BY_COFACTORS = {   # bits -> (the inputs split on, the spec of each cofactor's network)
-    4: (["a3", "b3"], RunSpec(arch="dense:6-12-12-12-8", sigma=5.0, beta=0.3, gamma=3e-3,
+    4: (["a3", "b3"], RunSpec(arch="dense:6-12-12-12-8", sigma=3.0, beta=0.3, gamma=3e-3,
                               max_iter=100_000, trials=2)),
     5: (["a3", "a4", "b3", "b4"], RunSpec(arch="dense:6-12-12-12-10", sigma=5.0, beta=0.3, gamma=3e-3,
                                           max_iter=100_000, trials=2)),
