@@ -100,7 +100,7 @@ def solver_options(specs=None, writes_circuit: bool = True):
                                   "exact (btflearn.sparsify); model.json keeps the read-out, model.min.json "
                                   "the minimised model the circuit is made of."),
                 click.option("--minimise-time", type=click.FloatRange(0, min_open=True), default=None,
-                             show_default="60", metavar="S",
+                             show_default="60; 120 for solve multiplier --bits 4", metavar="S",
                              help="Time budget in seconds of each minimisation stage: the network, then its "
                                   "circuit (resubstitution)."),
                 click.option("--minimise-anchors", type=click.IntRange(min=0), default=None,

@@ -48,6 +48,17 @@ BY_COFACTORS = {   # bits -> (the inputs split on, the spec of each cofactor's n
 SPECS = {**ONE_NETWORK, **{bits: spec for bits, (_, spec) in BY_COFACTORS.items()}}
 
 
+# seconds of each minimisation stage (network, then circuit) a default run takes, where not the usual 60:
+# the 4x4's seed-0 cofactor model ends at 130 AIG ANDs with 60 s per stage and at 124 with 120 s, with
+# resubstitution still improving at its limit (docs/minimisation.md)
+MINIMISE_TIME = {4: 120.0}
+
+
+def multiplier_minimise_time(bits: int) -> float | None:
+    """The default minimisation budget per stage for ``bits``-bit operands (None: the usual 60 s)."""
+    return MINIMISE_TIME.get(int(bits))
+
+
 def multiplier_split(bits: int) -> list:
     """The inputs whose cofactors the default run for ``bits`` learns separately (none: one network)."""
     return list(BY_COFACTORS[bits][0]) if int(bits) in BY_COFACTORS else []

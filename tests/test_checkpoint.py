@@ -166,3 +166,24 @@ def test_four_bit_runs_always_write_a_run_directory(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "one" / "result.json").read_text())
     assert report["hyperparameters"]["arch"] == "dense:8-32-32-32-8" and report["trials"][0]["iterations"] == 8
     assert not (tmp_path / "one" / "checkpoint.npz").exists()   # ended normally
+
+
+def test_a_four_bit_run_minimises_two_minutes_per_stage_unless_told(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import btflearn.rundir
+    from btflearn.cli.main import cli
+
+    budgets = []
+    real = btflearn.rundir.save_run
+
+    def spy(out, result, dataset, report, minimise_time, *args, **kwargs):
+        budgets.append(minimise_time)
+        return real(out, result, dataset, report, minimise_time, *args, **kwargs)
+
+    monkeypatch.setattr(btflearn.rundir, "save_run", spy)
+    base = ["solve", "multiplier", "--max-iter", "8", "--quiet"]
+    for extra, tag in (([], "a"), (["--minimise-time", "5"], "b")):
+        CliRunner().invoke(cli, base + ["--bits", "4", "--out", str(tmp_path / tag)] + extra)
+    CliRunner().invoke(cli, base + ["--bits", "3", "--out", str(tmp_path / "c")])
+    assert budgets == [120.0, 5.0, None]     # None: the usual 60 s
