@@ -120,10 +120,13 @@ def solver_options(specs=None, writes_circuit: bool = True):
 
 
 def resolve_spec(opts: dict, spec) -> dict:
-    """Fill the solver options the user left at None with ``spec``'s values (per-size defaults)."""
+    """Fill the solver options the user left at None with ``spec``'s values (per-size defaults), and the
+    minimisation budget where the command has one."""
     for key in SPEC_KEYS:
         if opts.get(key) is None:
             opts[key] = getattr(spec, key)
+    if "minimise_time" in opts and opts["minimise_time"] is None:
+        opts["minimise_time"] = spec.minimise_time
     return opts
 
 

@@ -26,12 +26,10 @@ def _multiplier_specs():
 @resumable
 def multiplier(bits, split, out, **opts):
     """Discover an exact BITS x BITS-bit multiplier from its full truth table."""
-    from btflearn.tasks import multiplier as make, multiplier_minimise_time, multiplier_spec, multiplier_split
+    from btflearn.tasks import multiplier as make, multiplier_spec, multiplier_split
 
     select = multiplier_split(bits) if split is None else [] if split == "none" else split.split(",")
     resolve_spec(opts, multiplier_spec(bits, select))
-    if opts.get("minimise_time") is None:
-        opts["minimise_time"] = multiplier_minimise_time(bits)
     if opts["arch"] is None and not opts.get("resume"):
         where = f"a split on {','.join(select)}" if select else f"{bits} bits"
         raise click.UsageError(f"no default architecture for {where}: give --arch")

@@ -32,31 +32,22 @@ from .spec import RunSpec
 #   cofactors (64 facts of a0-a2, b0-b2) is about a 3x3 multiplier and the 3x3's network solves it:
 #   46 s in all for seed 0, 2,570 AIG ANDs (docs/multiplier5.md).
 # Two trials use both cores and the first solution wins. Runs of 4 bits and more checkpoint in --out.
+# 4-bit runs minimise 120 s per stage (network, then circuit), not 60: the 4x4's seed-0 cofactor model
+# ends at 130 AIG ANDs with 60 s and at 124 with 120 s, resubstitution still improving at its limit.
 ONE_NETWORK = {
     2: RunSpec(arch="4-4-4-4", gamma=1e-3, max_iter=10_000, trials=8, batch=4),
     3: RunSpec(arch="dense:6-12-12-12-6", sigma=5.0, beta=0.3, gamma=3e-3, max_iter=100_000, trials=2),
     4: RunSpec(arch="dense:8-32-32-32-8", sigma=5.0, beta=0.3, gamma=1e-3, max_iter=1_000_000, trials=2,
-               dtype="float32"),
+               dtype="float32", minimise_time=120.0),
 }
 BY_COFACTORS = {   # bits -> (the inputs split on, the spec of each cofactor's network)
     4: (["a3", "b3"], RunSpec(arch="dense:6-12-12-12-8", sigma=3.0, beta=0.3, gamma=3e-3,
-                              max_iter=100_000, trials=2)),
+                              max_iter=100_000, trials=2, minimise_time=120.0)),
     5: (["a3", "a4", "b3", "b4"], RunSpec(arch="dense:6-12-12-12-10", sigma=5.0, beta=0.3, gamma=3e-3,
                                           max_iter=100_000, trials=2)),
 }
 # what `btflearn solve multiplier --bits N` runs
 SPECS = {**ONE_NETWORK, **{bits: spec for bits, (_, spec) in BY_COFACTORS.items()}}
-
-
-# seconds of each minimisation stage (network, then circuit) a default run takes, where not the usual 60:
-# the 4x4's seed-0 cofactor model ends at 130 AIG ANDs with 60 s per stage and at 124 with 120 s, with
-# resubstitution still improving at its limit (docs/minimisation.md)
-MINIMISE_TIME = {4: 120.0}
-
-
-def multiplier_minimise_time(bits: int) -> float | None:
-    """The default minimisation budget per stage for ``bits``-bit operands (None: the usual 60 s)."""
-    return MINIMISE_TIME.get(int(bits))
 
 
 def multiplier_split(bits: int) -> list:

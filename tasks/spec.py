@@ -16,10 +16,11 @@ class RunSpec:
     trials: int = 1
     batch: int | None = None    # None: all trials at once (at most 16)
     dtype: str = "float64"      # storage of the replicated state
+    minimise_time: float | None = None   # seconds per minimisation stage before the circuit; None: 60
 
     def settings(self) -> dict:
-        """The spec as keyword arguments of btflearn.fit (arch included)."""
-        return asdict(self)
+        """The spec as keyword arguments of btflearn.fit (arch included; not the minimisation budget)."""
+        return {k: v for k, v in asdict(self).items() if k != "minimise_time"}
 
     def override(self, **changes) -> "RunSpec":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
