@@ -169,8 +169,7 @@ def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto",
     get a network each, btflearn.split_fit); progress(seed, solved, seconds, iterations) after each."""
     from .grid import warm_up
     from .shannon import cofactor_datasets
-    from .solver import fit
-    from .split_fit import fit_split
+    from .split_fit import fit_task
     arch, make = PROBLEMS[problem]
     data = make()
     arch = settings.get("arch", arch)
@@ -182,10 +181,7 @@ def time_to_solution(problem: str, seeds, settings: dict, backend: str = "auto",
     for seed in seeds:
         t0 = time.perf_counter()
         kwargs = {k: v for k, v in settings.items() if k not in ("arch", "split")}
-        if split:
-            r = fit_split(data, split, arch=arch, seed=seed, backend=backend, **kwargs)
-        else:
-            r = fit(data, arch=arch, seed=seed, backend=backend, **kwargs)
+        r = fit_task(data, split, arch=arch, seed=seed, backend=backend, **kwargs)
         runs.append((r.solved, time.perf_counter() - t0, r.iterations))
         used = r.backend  # what "auto" resolved to
         if progress:

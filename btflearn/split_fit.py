@@ -19,6 +19,13 @@ from .errors import BtfError
 from .shannon import check_select, cofactor_datasets, join_cofactors
 
 
+def fit_task(dataset: Dataset, split=(), **fit_kwargs):
+    """``fit_split`` on the cofactors of the inputs ``split``, or ``btflearn.fit`` when there are none
+    (how ``btflearn solve`` runs a task, for the benchmarks that time it)."""
+    from .solver import fit
+    return fit_split(dataset, split, **fit_kwargs) if split else fit(dataset, **fit_kwargs)
+
+
 def fit_split(dataset: Dataset, select, checkpoint_dir=None, resume: bool = False, progress=None,
               **fit_kwargs):
     """``btflearn.fit`` on every cofactor of the inputs ``select`` (names or positions) with

@@ -70,18 +70,14 @@ def bench_row(task: BenchTask, model=None, minimise_time: float | None = None, s
     """One benchmark row for ``task``: solve it (unless ``model`` is given), extract, minimise, count."""
     from ..model import Model
     from ..sparsify import DEFAULT_TIME_LIMIT, sparsify
-    from ..solver import fit
-    from ..split_fit import fit_split
+    from ..split_fit import fit_task
     from .stats import circuit_stats
     from . import eda
 
     row = {"task": task.name, "items": int(task.dataset.n_items), "complete": task.complete}
     if model is None:
         t0 = time.perf_counter()
-        if task.split:
-            run = fit_split(task.dataset, task.split, arch=task.arch, seed=seed, **task.settings)
-        else:
-            run = fit(task.dataset, arch=task.arch, seed=seed, **task.settings)
+        run = fit_task(task.dataset, task.split, arch=task.arch, seed=seed, **task.settings)
         row["solve_seconds"] = round(time.perf_counter() - t0, 2)
         if not run.solved:
             row["error"] = "not solved"
